@@ -28,6 +28,10 @@ var (
 	// an abandoned call of the resource to return, and it did not (R14).
 	ErrWorkerStuck = errors.New("resource: abandoned call still running")
 
+	// ErrTerminated: the pending operation was cut short by Terminate or
+	// Close (R17, R18).
+	ErrTerminated = errors.New("resource: terminated")
+
 	// ErrCheckTimeout: a health check did not return within CheckTimeout,
 	// or was still running at the next tick (R21).
 	ErrCheckTimeout = errors.New("resource: health check timed out")

@@ -1,0 +1,16 @@
+// Package healthcheck runs resources' health checks (CONTRACT R20–R25): the
+// part of the engine that EXRES.DLL calls IsAliveMonitor and
+// CheckIsAliveWrapper.
+//
+// A [Scheduler] checks any number of [Target]s: it runs IsAlive every
+// IsAliveInterval and, for targets that have it, LooksAlive every
+// LooksAliveInterval (R20), counts failed checks in a row and hands the
+// target its failure when FailureThreshold is reached outside the
+// StartupGrace (R21, R24). A tick that finds the previous check still running
+// starts none and counts as one more failed check (R21).
+//
+// The scheduler owns no goroutine: each target has timers from the injected
+// clock, and a goroutine exists only while a check runs (the target starts
+// it). The target (package wrapper's Wrapper) runs the check itself, under
+// its check timeout, caching the result; the scheduler decides only when.
+package healthcheck

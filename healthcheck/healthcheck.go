@@ -1,0 +1,254 @@
+package healthcheck
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/resdll/resdll/resource"
+)
+
+// Defaults of [Policy] (R20, R24).
+const (
+	DefaultIsAliveInterval    = 60 * time.Second // Windows' IsAlivePollInterval
+	DefaultLooksAliveInterval = 5 * time.Second  // Windows' LooksAlivePollInterval
+	DefaultFailureThreshold   = 1
+)
+
+// Policy is how one target is checked. The zero value of each field means
+// its default.
+type Policy struct {
+	// IsAliveInterval is the time between IsAlive checks (R20). Default
+	// 60 s; EXRES uses 10 s. resource.Never turns IsAlive checks off.
+	IsAliveInterval time.Duration
+	// LooksAliveInterval is the time between LooksAlive checks, for targets
+	// that have LooksAlive (R20). Default 5 s; resource.Never turns them
+	// off.
+	LooksAliveInterval time.Duration
+	// FailureThreshold is how many failed checks in a row latch a failure
+	// (R24). Default 1.
+	FailureThreshold int
+	// StartupGrace is how long after registration failed checks do not
+	// count (R24). Default 0.
+	StartupGrace time.Duration
+}
+
+// Resolve returns p with its defaults filled in, or an error naming the
+// first field out of range.
+func (p Policy) Resolve() (Policy, error) {
+	var err error
+	if p.IsAliveInterval, err = resource.DurationOption("IsAliveInterval", p.IsAliveInterval, DefaultIsAliveInterval, true, false); err != nil {
+		return p, err
+	}
+	if p.LooksAliveInterval, err = resource.DurationOption("LooksAliveInterval", p.LooksAliveInterval, DefaultLooksAliveInterval, true, false); err != nil {
+		return p, err
+	}
+	if p.StartupGrace < 0 {
+		return p, fmt.Errorf("StartupGrace is %v: allowed is 0 or more: %w", p.StartupGrace, resource.ErrInvalidOption)
+	}
+	switch {
+	case p.FailureThreshold == 0:
+		p.FailureThreshold = DefaultFailureThreshold
+	case p.FailureThreshold < 0:
+		return p, fmt.Errorf("FailureThreshold is %d: allowed is 1 or more, or 0 for the default %d: %w",
+			p.FailureThreshold, DefaultFailureThreshold, resource.ErrInvalidOption)
+	}
+	return p, nil
+}
+
+// Target is what a Scheduler checks. Package wrapper's Wrapper implements
+// it.
+type Target interface {
+	// HasLooksAlive reports whether the target has a LooksAlive check.
+	HasLooksAlive() bool
+
+	// Check starts one check, op being resource.OpIsAlive or
+	// resource.OpLooksAlive, and returns at once. It calls done exactly once
+	// with the outcome: nil, the check's error, or an error wrapping
+	// resource.ErrCheckTimeout when the check did not return within the
+	// target's check timeout. It returns false, starts nothing and never
+	// calls done when a check of the target is still running (R21) or the
+	// target is not Online.
+	Check(op resource.Op, done func(err error)) bool
+
+	// Fail hands the target a failure: FailureThreshold failed checks in a
+	// row outside the startup grace (R21, R24). The target latches it.
+	Fail(err error)
+}
+
+// Checker is the scheduler side, as package wrapper sees it.
+type Checker interface {
+	// Register starts checking t under p until the registration is
+	// unregistered. p must be resolved.
+	Register(t Target, p Policy) Registration
+}
+
+// Registration is one target's place in a Checker.
+type Registration interface {
+	// SetPolicy changes the intervals, threshold and grace; the next ticks
+	// use them.
+	SetPolicy(p Policy)
+	// Unregister stops the checks: no Check starts after it returns. A
+	// check already running finishes and its result is dropped. Calling it
+	// again does nothing.
+	Unregister()
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	// Clock is the clock ticks come from; nil means the real clock.
+	Clock clock.Clock
+	// Logger receives check failures at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+// Scheduler runs checks on timers from its clock: two timers per target at
+// most, no goroutine of its own. It is safe for concurrent use, and its zero
+// value is not usable: call [New].
+type Scheduler struct {
+	clock  clock.Clock
+	logger *slog.Logger
+}
+
+// New returns a scheduler.
+func New(opts Options) *Scheduler {
+	s := &Scheduler{clock: opts.Clock, logger: opts.Logger}
+	if s.clock == nil {
+		s.clock = clock.New()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Register implements [Checker]. The first IsAlive runs one IsAliveInterval
+// after registration, the first LooksAlive one LooksAliveInterval after it.
+func (s *Scheduler) Register(t Target, p Policy) Registration {
+	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.arm(resource.OpIsAlive)
+	if t.HasLooksAlive() {
+		r.arm(resource.OpLooksAlive)
+	}
+	return r
+}
+
+// registration is one target's timers and failure count.
+type registration struct {
+	s *Scheduler
+	t Target
+
+	mu       sync.Mutex // guards everything below
+	policy   Policy
+	since    time.Time       // when checking began, for StartupGrace
+	timers   [2]*clock.Timer // IsAlive, LooksAlive; nil when not armed
+	failures int             // failed checks in a row
+	gen      uint64          // bumped by Unregister and SetPolicy; stale ticks see a different one
+	stopped  bool
+}
+
+func slot(op resource.Op) int {
+	if op == resource.OpLooksAlive {
+		return 1
+	}
+	return 0
+}
+
+func (r *registration) interval(op resource.Op) time.Duration {
+	if op == resource.OpLooksAlive {
+		return r.policy.LooksAliveInterval
+	}
+	return r.policy.IsAliveInterval
+}
+
+// arm schedules the next check of kind op. Called with r.mu held.
+func (r *registration) arm(op resource.Op) {
+	d := r.interval(op)
+	if r.stopped || d <= 0 {
+		return
+	}
+	gen := r.gen
+	r.timers[slot(op)] = r.s.clock.AfterFunc(d, func() { r.tick(op, gen) })
+}
+
+func (r *registration) tick(op resource.Op, gen uint64) {
+	r.mu.Lock()
+	if r.stopped || gen != r.gen {
+		r.mu.Unlock()
+		return
+	}
+	r.arm(op) // the next tick is due whatever this one finds (R21)
+	r.mu.Unlock()
+
+	if !r.t.Check(op, func(err error) { r.result(op, err) }) {
+		// R21: the previous check is still running; this tick counts as
+		// one more failed check.
+		r.result(op, fmt.Errorf("%v: the previous check is still running: %w", op, resource.ErrCheckTimeout))
+	}
+}
+
+// result counts one check's outcome and fails the target at the threshold.
+func (r *registration) result(op resource.Op, err error) {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	if err == nil {
+		r.failures = 0
+		r.mu.Unlock()
+		return
+	}
+	if r.s.clock.Now().Sub(r.since) < r.policy.StartupGrace {
+		r.mu.Unlock() // R24: inside the grace failures do not count
+		return
+	}
+	r.failures++
+	fail := r.failures >= r.policy.FailureThreshold
+	if fail {
+		r.failures = 0
+	}
+	n, threshold := r.failures, r.policy.FailureThreshold
+	r.mu.Unlock()
+	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)
+	if fail {
+		r.t.Fail(err)
+	}
+}
+
+func (r *registration) stopTimers() {
+	for i, t := range r.timers {
+		if t != nil {
+			t.Stop()
+			r.timers[i] = nil
+		}
+	}
+}
+
+func (r *registration) SetPolicy(p Policy) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
+	r.stopTimers()
+	r.gen++
+	r.policy = p
+	r.arm(resource.OpIsAlive)
+	if r.t.HasLooksAlive() {
+		r.arm(resource.OpLooksAlive)
+	}
+}
+
+func (r *registration) Unregister() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	r.gen++
+	r.stopTimers()
+}

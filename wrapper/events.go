@@ -1,0 +1,59 @@
+package wrapper
+
+import (
+	"sync"
+
+	"github.com/resdll/resdll/resource"
+)
+
+// EventQueue adapts a wrapper's sink to a bounded channel, for a wrapper used
+// without a monitor. Its Sink never blocks: when the channel is full the
+// event is counted, and the reader later receives one event of kind
+// resource.EventsDropped, whose Dropped field says how many it missed, in
+// their place (as the monitor's subscriptions do, R36).
+type EventQueue struct {
+	c chan resource.Event // buffered; never closed
+
+	mu      sync.Mutex // serialises Sink, guards dropped
+	dropped uint64     // events lost since the last marker
+	last    string     // the resource of the last event, for the marker
+}
+
+// NewEventQueue returns a queue holding up to size events (at least 1).
+func NewEventQueue(size int) *EventQueue {
+	return &EventQueue{c: make(chan resource.Event, max(size, 1))}
+}
+
+// C returns the channel the events arrive on. It is never closed.
+func (q *EventQueue) C() <-chan resource.Event { return q.c }
+
+// Sink delivers e without blocking; pass it as Options.Sink.
+func (q *EventQueue) Sink(e resource.Event) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.dropped > 0 {
+		marker := resource.Event{Resource: q.last, Kind: resource.EventsDropped, Dropped: q.dropped, Time: e.Time}
+		select {
+		case q.c <- marker:
+			q.dropped = 0
+		default:
+			q.dropped++
+			q.last = e.Resource
+			return
+		}
+	}
+	select {
+	case q.c <- e:
+	default:
+		q.dropped++
+		q.last = e.Resource
+	}
+}
+
+// Dropped returns how many events were lost and not yet reported by a
+// marker.
+func (q *EventQueue) Dropped() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.dropped
+}

@@ -1,0 +1,142 @@
+package wrapper
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/properties"
+	"github.com/resdll/resdll/resource"
+)
+
+// Defaults of [Policy].
+const (
+	DefaultPendingTimeout   = 180 * time.Second // R11, Windows' PendingTimeout
+	DefaultTerminateTimeout = 30 * time.Second  // R16
+	// DefaultMaxPendingFactor: MaxPendingTime defaults to this many
+	// PendingTimeouts (R13).
+	DefaultMaxPendingFactor = 10
+)
+
+// Policy holds the time-outs and health-check settings of one resource: the
+// common properties of R11–R24. The zero value of each field means the
+// contract's default; [resource.Never] means none where the field says so.
+// Any other negative value is refused by [New] and [Wrapper.SetPolicy] with
+// an error naming the field.
+type Policy struct {
+	// PendingTimeout is how long an Online or Offline may run (R11), and
+	// how far each progress report pushes its deadline (R13). Default
+	// 180 s; resource.Never for no time-out.
+	PendingTimeout time.Duration
+	// MaxPendingTime caps progress: no deadline lies beyond it after the
+	// operation began (R13). Default 10 × PendingTimeout; resource.Never
+	// for no cap. It may not be below PendingTimeout.
+	MaxPendingTime time.Duration
+	// TerminateTimeout is how long Terminate waits for the resource's
+	// Terminator (R16, R17). Default 30 s; resource.Never to wait for ever.
+	TerminateTimeout time.Duration
+	// CheckTimeout is how long a health check or a Probe may run (R20,
+	// R21). Default PendingTimeout, as EXRES; resource.Never for none.
+	CheckTimeout time.Duration
+	// IsAliveInterval is the time between IsAlive checks while Online
+	// (R20). Default 60 s; EXRES uses 10 s. resource.Never turns them off.
+	IsAliveInterval time.Duration
+	// LooksAliveInterval is the time between LooksAlive checks, for
+	// resources that implement resource.LooksAliver (R20). Default 5 s;
+	// resource.Never turns them off.
+	LooksAliveInterval time.Duration
+	// FailureThreshold is how many failed checks in a row latch a failure
+	// (R24). Default 1.
+	FailureThreshold int
+	// StartupGrace is how long after Online failed checks do not count
+	// (R24). Default 0.
+	StartupGrace time.Duration
+}
+
+// resolved is a Policy with its defaults filled in.
+type resolved struct {
+	Policy
+	timing timing
+	checks healthcheck.Policy
+}
+
+func (p Policy) resolve() (resolved, error) {
+	r := resolved{Policy: p}
+	var err error
+	if r.PendingTimeout, err = resource.DurationOption("PendingTimeout", p.PendingTimeout, DefaultPendingTimeout, true, false); err != nil {
+		return r, err
+	}
+	defMax := resource.Never
+	if r.PendingTimeout != resource.Never {
+		defMax = DefaultMaxPendingFactor * r.PendingTimeout
+	}
+	if r.MaxPendingTime, err = resource.DurationOption("MaxPendingTime", p.MaxPendingTime, defMax, true, false); err != nil {
+		return r, err
+	}
+	if r.MaxPendingTime != resource.Never && (r.PendingTimeout == resource.Never || r.MaxPendingTime < r.PendingTimeout) {
+		return r, fmt.Errorf("MaxPendingTime is %v, below PendingTimeout %v: allowed is at least PendingTimeout, or resource.Never: %w",
+			r.MaxPendingTime, durationText(r.PendingTimeout), resource.ErrInvalidOption)
+	}
+	if r.TerminateTimeout, err = resource.DurationOption("TerminateTimeout", p.TerminateTimeout, DefaultTerminateTimeout, true, false); err != nil {
+		return r, err
+	}
+	if r.CheckTimeout, err = resource.DurationOption("CheckTimeout", p.CheckTimeout, r.PendingTimeout, true, false); err != nil {
+		return r, err
+	}
+	r.checks, err = healthcheck.Policy{
+		IsAliveInterval:    p.IsAliveInterval,
+		LooksAliveInterval: p.LooksAliveInterval,
+		FailureThreshold:   p.FailureThreshold,
+		StartupGrace:       p.StartupGrace,
+	}.Resolve()
+	if err != nil {
+		return r, err
+	}
+	r.IsAliveInterval, r.LooksAliveInterval = r.checks.IsAliveInterval, r.checks.LooksAliveInterval
+	r.FailureThreshold, r.StartupGrace = r.checks.FailureThreshold, r.checks.StartupGrace
+	r.timing = timing{pending: r.PendingTimeout, maxPend: r.MaxPendingTime, terminate: r.TerminateTimeout}
+	return r, nil
+}
+
+func durationText(d time.Duration) string {
+	if d == resource.Never {
+		return "resource.Never"
+	}
+	return d.String()
+}
+
+// Options configure a Wrapper. Only the resource is required (to New); the
+// zero Options give a wrapper named "resource" on the real clock with the
+// default policy, its own health-check scheduler, and no event sink.
+type Options struct {
+	// Name is the resource's name in events and logs. Default "resource".
+	Name string
+	// Clock is the clock every deadline and check uses; nil means the real
+	// clock. Tests pass a *clock.Mock.
+	Clock clock.Clock
+	// Logger receives time-outs, panics and latched failures; nil discards.
+	// Records carry the fields resource, op, state and err.
+	Logger *slog.Logger
+	// Sink receives every event (R4), in sequence order, from whichever
+	// goroutine caused it, never two at once. It must not block: hand the
+	// event on, or use [EventQueue]. It may call the wrapper.
+	Sink func(resource.Event)
+	// Policy holds the time-outs and check settings.
+	Policy Policy
+	// Checker schedules the health checks while the resource is Online
+	// (R20). nil gives the wrapper a [healthcheck.Scheduler] of its own on
+	// Clock; a host of many resources shares one.
+	Checker healthcheck.Checker
+	// Schema is the resource type's property schema: SetProperties uses
+	// it to tell which properties may change while Online (R58). nil
+	// means none may.
+	Schema *properties.Schema
+	// Properties are the values the resource was opened with.
+	Properties properties.Values
+	// Release is called once, after the resource's Close has run (R18,
+	// R41): pass the release that resource.Type.Open returned.
+	Release resource.Release
+}

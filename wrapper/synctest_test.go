@@ -1,0 +1,148 @@
+package wrapper_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/resdll/resdll/resource"
+	rt "github.com/resdll/resdll/resource/resourcetest"
+	"github.com/resdll/resdll/wrapper"
+)
+
+// These tests run in testing/synctest bubbles on the real clock, whose time
+// is fake inside a bubble: synctest.Wait makes "every goroutine has done
+// what it can" exact, for the interleavings a mock clock cannot pin down.
+
+// bubble is one synctest wrapper set-up.
+type bubble struct {
+	f   *rt.Fake
+	rec *rt.Recorder
+	w   *wrapper.Wrapper
+}
+
+func newBubble(t *testing.T, caps rt.Caps, p wrapper.Policy) *bubble {
+	f := rt.NewFake(clock.New(), caps)
+	rec := rt.NewRecorder()
+	w, err := wrapper.New(f.Resource(), wrapper.Options{Name: "s", Clock: clock.New(), Sink: rec.Sink, Policy: p})
+	require.NoError(t, err)
+	return &bubble{f: f, rec: rec, w: w}
+}
+
+// R25: concurrent callers of CheckNow share one run.
+func TestSyncCheckNowShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{}, checkPolicy)
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		require.NoError(t, b.w.Wait(t.Context()))
+		gate := rt.NewGate()
+		b.f.Script(resource.OpIsAlive, rt.Hang(gate, nil))
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() { errs <- b.w.CheckNow(t.Context()) }()
+		}
+		synctest.Wait() // all three callers wait on the one run
+		assert.Equal(t, 1, b.f.Running(resource.OpIsAlive))
+		gate.Open()
+		for range 3 {
+			assert.NoError(t, <-errs)
+		}
+		assert.Equal(t, 1, b.f.Count(resource.OpIsAlive))
+		require.NoError(t, b.w.Close(t.Context()))
+		assert.ErrorIs(t, b.w.CheckNow(t.Context()), resource.ErrNotOnline)
+	})
+}
+
+// Scale by design: a wrapper at rest owns no goroutine — Offline, Online
+// between checks, Failed.
+func TestSyncRestingWrapperOwnsNoGoroutine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base := runtime.NumGoroutine()
+		b := newBubble(t, rt.Caps{}, checkPolicy)
+		synctest.Wait()
+		assert.Equal(t, base, runtime.NumGoroutine(), "Offline")
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		require.NoError(t, b.w.Wait(t.Context()))
+		synctest.Wait()
+		assert.Equal(t, base, runtime.NumGoroutine(), "Online between checks")
+		time.Sleep(10 * time.Second) // fake time: one check runs and ends
+		synctest.Wait()
+		assert.Equal(t, 1, b.f.Count(resource.OpIsAlive))
+		assert.Equal(t, base, runtime.NumGoroutine(), "Online after a check")
+		b.f.ReportFailure(rt.ErrInjected)
+		synctest.Wait()
+		assert.Equal(t, resource.Failed, b.w.State())
+		assert.Equal(t, base, runtime.NumGoroutine(), "Failed")
+		require.NoError(t, b.w.Close(t.Context()))
+	})
+}
+
+// R17, R11: Terminate racing a worker that returns at the same instant: the
+// outcome is one consistent story whichever wins.
+func TestSyncTerminateRacesReturningWorker(t *testing.T) {
+	for _, d := range []time.Duration{0, time.Nanosecond} {
+		synctest.Test(t, func(t *testing.T) {
+			b := newBubble(t, rt.Caps{}, wrapper.Policy{})
+			b.f.Script(resource.OpOnline, rt.Take(time.Second, nil))
+			_, err := b.w.Online()
+			require.NoError(t, err)
+			time.Sleep(time.Second - d)
+			require.NoError(t, b.w.Terminate(t.Context()))
+			synctest.Wait()
+			assert.Equal(t, resource.Offline, b.w.State(), b.rec.Timeline())
+			require.NoError(t, b.rec.CheckSequence())
+			assert.Empty(t, b.w.Abandoned())
+			require.NoError(t, b.w.Close(t.Context()))
+		})
+	}
+}
+
+// R18: Close during a hung worker returns with its context; the resource's
+// Close runs when the worker returns; nothing is left running.
+func TestSyncCloseDuringHungWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{NoTerminator: true}, wrapper.Policy{})
+		gate := rt.NewGate()
+		b.f.Script(resource.OpOnline, rt.Hang(gate, nil))
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		err = b.w.Close(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 0, b.f.Closes())
+		gate.Open()
+		synctest.Wait()
+		assert.Equal(t, 1, b.f.Closes())
+		require.NoError(t, b.w.Close(t.Context()))
+	})
+}
+
+// R14: after an Online times out, the abandoned worker's late success is
+// not acted on: the resource stays Failed.
+func TestSyncLateReturnIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{}, wrapper.Policy{PendingTimeout: time.Minute})
+		gate := rt.NewGate()
+		b.f.Script(resource.OpOnline, rt.Hang(gate, nil))
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.Equal(t, resource.Failed, b.w.State())
+		gate.Open()
+		synctest.Wait()
+		assert.Equal(t, resource.Failed, b.w.State())
+		assert.Empty(t, b.w.Abandoned())
+		b.rec.AssertTransitions(t, "Offline→OnlinePending", "OnlinePending→Failed")
+		require.NoError(t, b.w.Close(t.Context()))
+	})
+}

@@ -1,0 +1,953 @@
+package wrapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/properties"
+	"github.com/resdll/resdll/resource"
+)
+
+// Wrapper is the engine around one resource: EXRES.DLL's role. It runs every
+// entry point of the resource in a goroutine of its own, under the
+// contract's time-outs, and keeps the resource's state by the transition
+// table (R2). It is safe for concurrent use.
+//
+// A Wrapper at rest (Offline, Online with nothing running, Failed) owns no
+// goroutine: deadlines are timers of its clock, and a goroutine exists only
+// while a call into the resource runs.
+type Wrapper struct {
+	res     resource.Resource
+	name    string
+	clock   clock.Clock
+	logger  *slog.Logger
+	sink    func(resource.Event)
+	checker healthcheck.Checker
+	schema  *properties.Schema
+	release resource.Release
+
+	// Optional interfaces of res, found once.
+	terminator resource.Terminator
+	looks      resource.LooksAliver
+	closer     io.Closer
+	controller resource.Controller
+	owner      resource.PropertyOwner
+
+	ctlSem chan struct{}      // one Control or ApplyProperties at a time (R5); held until the call returns
+	fresh  singleflight.Group // R25: fresh checks share one run
+
+	mu         sync.Mutex // guards everything below, and core
+	core       *core
+	policy     resolved
+	running    map[callID]*running      // the shell's side of each call the core tracks
+	timer      *clock.Timer             // the operation deadline, nil when none is armed
+	reg        healthcheck.Registration // while checking
+	settled    *settlement              // the current busy period's end; never nil
+	closed     chan struct{}            // closed once the resource's Close has run
+	props      properties.Values        // the current property values (R58)
+	propsDirty bool                     // new values the resource has not been told of yet
+	outbox     []resource.Event         // events not yet delivered, in sequence order
+	delivering bool                     // a goroutine is draining outbox
+}
+
+// settlement is one busy period's end: done is closed when it ends, and err
+// is written before.
+type settlement struct {
+	done chan struct{}
+	err  error
+}
+
+// running is the shell's side of one call: its context, what it runs, and
+// how its outcome is handed on.
+type running struct {
+	call   call
+	ctx    context.Context
+	cancel context.CancelFunc
+	fn     func(ctx context.Context) error // nil: the call's op says what to run
+	goid   atomic.Uint64                   // the goroutine running it, for Abandoned (R35)
+
+	once     sync.Once
+	resolved chan struct{} // closed by resolve: the first of return and time-out
+	result   error         // written once, before resolved is closed
+	onResult func(error)   // the checker's done, called by resolve
+	fresh    bool          // a check CheckNow started (R25); a tick joins it
+	timeout  *clock.Timer  // a check's or probe's time-out timer; nil when none
+}
+
+func (r *running) resolve(err error) {
+	r.once.Do(func() {
+		r.result = err
+		close(r.resolved)
+		if r.onResult != nil {
+			r.onResult(err)
+		}
+	})
+}
+
+// New wraps res. The wrapper starts Offline, without an event (R2). If res
+// implements resource.FailureNotifier it is handed its report function here
+// (R23).
+func New(res resource.Resource, opts Options) (*Wrapper, error) {
+	if res == nil {
+		return nil, fmt.Errorf("wrapper: New: the resource is nil: %w", resource.ErrInvalidOption)
+	}
+	pol, err := opts.Policy.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("wrapper: New: Policy.%w", err)
+	}
+	w := &Wrapper{
+		res:     res,
+		name:    opts.Name,
+		clock:   opts.Clock,
+		logger:  opts.Logger,
+		sink:    opts.Sink,
+		checker: opts.Checker,
+		schema:  opts.Schema,
+		release: opts.Release,
+		ctlSem:  make(chan struct{}, 1),
+		policy:  pol,
+		running: make(map[callID]*running),
+		settled: &settlement{done: make(chan struct{})},
+		closed:  make(chan struct{}),
+		props:   opts.Properties.Clone(),
+	}
+	if w.name == "" {
+		w.name = "resource"
+	}
+	if w.clock == nil {
+		w.clock = clock.New()
+	}
+	if w.logger == nil {
+		w.logger = slog.New(slog.DiscardHandler)
+	}
+	w.logger = w.logger.With("resource", w.name)
+	if w.checker == nil {
+		w.checker = healthcheck.New(healthcheck.Options{Clock: w.clock, Logger: w.logger})
+	}
+	w.terminator, _ = res.(resource.Terminator)
+	w.looks, _ = res.(resource.LooksAliver)
+	w.closer, _ = res.(io.Closer)
+	w.controller, _ = res.(resource.Controller)
+	w.owner, _ = res.(resource.PropertyOwner)
+	w.core = newCore(w.name, pol.timing, w.terminator != nil, w.closer != nil)
+	if n, ok := res.(resource.FailureNotifier); ok {
+		n.SetFailureReporter(w.report)
+	}
+	return w, nil
+}
+
+// Name returns the resource's name.
+func (w *Wrapper) Name() string { return w.name }
+
+// Resource returns the wrapped resource.
+func (w *Wrapper) Resource() resource.Resource { return w.res }
+
+// State returns the resource's state.
+func (w *Wrapper) State() resource.State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.core.state
+}
+
+// exec carries out the actions of one core step. The caller holds w.mu;
+// exec returns what must happen after the lock is released, which the caller
+// runs with after.
+func (w *Wrapper) exec(a acts) (later []func()) {
+	for _, x := range a {
+		switch x.kind {
+		case actStart:
+			later = append(later, w.start(x.call))
+		case actCancel:
+			if r := w.running[x.call.id]; r != nil {
+				r.cancel()
+				if x.call.lane == laneMain && x.call.op != resource.OpProbe {
+					w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
+				}
+			}
+		case actArm:
+			w.stopTimer()
+			gen := x.gen
+			w.timer = w.clock.AfterFunc(x.at.Sub(w.clock.Now()), func() { w.deadline(gen) })
+		case actDisarm:
+			w.stopTimer()
+		case actEmit:
+			w.outbox = append(w.outbox, x.ev)
+			if x.ev.Err != nil {
+				w.logger.Info("event", "op", x.ev.Op, "state", x.ev.To, "kind", x.ev.Kind, "err", x.ev.Err)
+			}
+		case actChecksOn:
+			if w.reg == nil {
+				w.reg = w.checker.Register(w, w.policy.checks)
+			}
+		case actChecksOff:
+			if w.reg != nil {
+				w.reg.Unregister()
+				w.reg = nil
+			}
+		case actSettled:
+			w.settled.err = w.core.lastErr
+			close(w.settled.done)
+			w.settled = &settlement{done: make(chan struct{})}
+		case actClosed:
+			close(w.closed)
+			if w.release != nil {
+				later = append(later, func() {
+					if err := w.release(); err != nil {
+						w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
+					}
+				})
+			}
+		}
+	}
+	return later
+}
+
+func (w *Wrapper) stopTimer() {
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+}
+
+// after runs what exec deferred, then delivers the events, outside the
+// lock.
+func (w *Wrapper) after(later []func()) {
+	for _, f := range later {
+		f()
+	}
+	w.deliver()
+}
+
+// input runs f (a core input) under the lock, and its actions.
+func (w *Wrapper) input(f func(now time.Time) acts) {
+	w.mu.Lock()
+	later := w.exec(f(w.clock.Now()))
+	w.mu.Unlock()
+	w.after(later)
+}
+
+// deliver hands queued events to the sink, in order, one goroutine at a
+// time, never under the lock (R4).
+func (w *Wrapper) deliver() {
+	w.mu.Lock()
+	if w.delivering || len(w.outbox) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	w.delivering = true
+	for len(w.outbox) > 0 {
+		evs := w.outbox
+		w.outbox = nil
+		w.mu.Unlock()
+		if w.sink != nil {
+			for _, e := range evs {
+				w.sink(e)
+			}
+		}
+		w.mu.Lock()
+	}
+	w.delivering = false
+	w.mu.Unlock()
+}
+
+// start prepares the call k under the lock and returns the function that
+// starts its goroutine after the lock is released.
+func (w *Wrapper) start(k call) func() {
+	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
+	r := &running{call: k, cancel: cancel, resolved: make(chan struct{})}
+	if k.lane == laneMain && k.op != resource.OpProbe {
+		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
+	}
+	r.ctx = ctx
+	w.running[k.id] = r
+	return func() { go w.run(r) }
+}
+
+// run is the goroutine of one call. Its owner is the wrapper: it ends when
+// the resource's entry point returns, and the core stops waiting for it
+// when it is abandoned (R11, R14).
+func (w *Wrapper) run(r *running) {
+	r.goid.Store(goroutineID())
+	err := resource.Recover(r.call.op, func() error { return w.callFn(r)(r.ctx) })
+	var pe *resource.PanicError
+	if errors.As(err, &pe) {
+		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
+	}
+	w.mu.Lock()
+	a, _ := w.core.callDone(r.call.id, err, w.clock.Now())
+	delete(w.running, r.call.id)
+	if r.timeout != nil {
+		r.timeout.Stop()
+	}
+	r.cancel()
+	later := w.exec(a)
+	w.mu.Unlock()
+	if r.call.lane == laneControl {
+		<-w.ctlSem // R5: the next Control may start once this one returned
+	}
+	r.resolve(err)
+	w.after(later)
+}
+
+// callFn returns what call r runs.
+func (w *Wrapper) callFn(r *running) func(context.Context) error {
+	if r.fn != nil {
+		return r.fn
+	}
+	switch r.call.op {
+	case resource.OpOnline:
+		return w.online
+	case resource.OpOffline:
+		return w.res.Offline
+	case resource.OpIsAlive, resource.OpProbe:
+		return w.res.IsAlive
+	case resource.OpLooksAlive:
+		return w.looks.LooksAlive
+	case resource.OpTerminate:
+		return w.terminator.Terminate
+	case resource.OpClose:
+		return func(context.Context) error { return w.closer.Close() }
+	}
+	return func(context.Context) error { return fmt.Errorf("wrapper: no entry point for %v", r.call.op) }
+}
+
+// online runs the resource's Online, first telling it of property values
+// it has not taken yet (R58).
+func (w *Wrapper) online(ctx context.Context) error {
+	w.mu.Lock()
+	dirty, props := w.propsDirty && w.owner != nil, w.props.Clone()
+	w.mu.Unlock()
+	if dirty {
+		if err := w.owner.ApplyProperties(ctx, props); err != nil {
+			return fmt.Errorf("applying the new property values: %w", err)
+		}
+		w.mu.Lock()
+		if w.props.Equal(props) {
+			w.propsDirty = false
+		}
+		w.mu.Unlock()
+	}
+	return w.res.Online(ctx)
+}
+
+// hooks is the engine's side of resource.Progress and
+// resource.WaitWithoutTimeout for one worker (R12, R13).
+type hooks struct {
+	w  *Wrapper
+	id callID
+}
+
+func (h hooks) Progress() {
+	h.w.input(func(now time.Time) acts { return h.w.core.progress(h.id, now) })
+}
+
+func (h hooks) WaitWithoutTimeout() {
+	h.w.input(func(time.Time) acts { return h.w.core.waitWithoutTimeout(h.id) })
+}
+
+// deadline is the operation deadline's timer callback.
+func (w *Wrapper) deadline(gen uint64) {
+	w.input(func(now time.Time) acts { return w.core.deadlineFired(gen, now) })
+}
+
+// Online starts bringing the resource online and returns at once with the
+// state it is in (R10): OnlinePending, with the deadline armed (R11), or
+// Online or OnlinePending when it joins what is there (R3). Completion is
+// an event; [Wrapper.Wait] waits for it. Online is refused with
+// resource.ErrInvalidTransition while OfflinePending or while a Terminate
+// runs, and with resource.ErrClosed after Close. A Probe
+// that runs is abandoned: the Online decides, once the Probe returned.
+func (w *Wrapper) Online() (resource.State, error) { return w.request(resource.OpOnline) }
+
+// Offline starts taking the resource offline and returns at once with the
+// state it is in (R10): OfflinePending, or Offline or OfflinePending on a
+// join (R3). Health checking stops first (R15). If the resource's Offline
+// does not return within PendingTimeout the wrapper escalates to its
+// Terminator (R16); an Offline while that, or a caller's Terminate, runs
+// joins it. Offline is refused while OnlinePending.
+func (w *Wrapper) Offline() (resource.State, error) { return w.request(resource.OpOffline) }
+
+func (w *Wrapper) request(op resource.Op) (resource.State, error) {
+	w.mu.Lock()
+	a, err := w.core.request(op, w.clock.Now())
+	state := w.core.state
+	later := w.exec(a)
+	w.mu.Unlock()
+	w.after(later)
+	if err != nil {
+		return state, fmt.Errorf("%s: %w", w.name, err)
+	}
+	return state, nil
+}
+
+// Wait returns once no operation is pending (R10) — nor a Terminate — with
+// the last completed operation's error, or ctx's error if it ends first.
+func (w *Wrapper) Wait(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.core.busy() {
+		err := w.core.lastErr
+		w.mu.Unlock()
+		return err
+	}
+	s := w.settled
+	w.mu.Unlock()
+	select {
+	case <-s.done:
+		return s.err
+	case <-ctx.Done():
+		return fmt.Errorf("%s: wait: %w", w.name, ctx.Err())
+	}
+}
+
+// Terminate stops the resource by force (R17): it cancels any running
+// worker's context, stops health checking, calls the resource's Terminator
+// when it has one, waiting at most TerminateTimeout, and leaves the
+// resource Offline — a Failed resource stays Failed. It emits a Terminated
+// event carrying the Terminator's error, which it also returns; that error
+// never changes the outcome. On an Offline resource with nothing running it
+// does nothing. While a Terminate runs, Online and Offline are refused and
+// another Terminate or an Offline joins it (Offline is refused when the
+// resource is Failed, which Terminate leaves Failed). If ctx ends first, Terminate returns its error
+// and the termination goes on.
+func (w *Wrapper) Terminate(ctx context.Context) error {
+	w.mu.Lock()
+	a, wait, err := w.core.terminate(w.clock.Now())
+	var termErr error
+	for _, x := range a {
+		if x.kind == actEmit && x.ev.Kind == resource.Terminated {
+			termErr = x.ev.Err
+		}
+	}
+	s := w.settled
+	later := w.exec(a)
+	w.mu.Unlock()
+	w.after(later)
+	if err != nil {
+		return fmt.Errorf("%s: terminate: %w", w.name, err)
+	}
+	if !wait {
+		return termErr
+	}
+	select {
+	case <-s.done:
+		return w.lastTerminateErr()
+	case <-ctx.Done():
+		return fmt.Errorf("%s: terminate: %w", w.name, ctx.Err())
+	}
+}
+
+// lastTerminateErr returns the Terminator error of the last terminate phase.
+func (w *Wrapper) lastTerminateErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.core.lastTermErr
+}
+
+// Probe asks an Offline resource whether it is in fact running (R7): its
+// IsAlive runs under CheckTimeout; nil makes the resource Online, an error
+// wrapping resource.ErrNotRunning leaves it Offline, and any other error
+// (a time-out included) makes it Failed. It returns the state and the
+// IsAlive error. Probe is refused in other states, and while a call of the
+// resource still runs (resource.ErrWorkerStuck). If ctx ends first, the
+// call is abandoned and the state left as it is.
+func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
+	w.mu.Lock()
+	a, id, err := w.core.startProbe(w.clock.Now())
+	if err != nil {
+		state := w.core.state
+		w.mu.Unlock()
+		return state, fmt.Errorf("%s: probe: %w", w.name, err)
+	}
+	later := w.exec(a)
+	r := w.running[id]
+	w.armCallTimeout(r, w.policy.CheckTimeout)
+	w.mu.Unlock()
+	w.after(later)
+
+	select {
+	case <-r.resolved:
+	case <-ctx.Done():
+		w.input(func(now time.Time) acts { return w.core.abandonCall(id, now) })
+		return w.State(), fmt.Errorf("%s: probe: %w", w.name, ctx.Err())
+	}
+	perr := r.result
+	w.input(func(now time.Time) acts { return w.core.probeResult(id, perr, now) })
+	if perr != nil {
+		return w.State(), fmt.Errorf("%s: probe: %w", w.name, perr)
+	}
+	return w.State(), nil
+}
+
+// armCallTimeout arms the time-out of a check or probe: when it fires, the
+// call is abandoned and resolved with resource.ErrCheckTimeout (R21).
+// Called with w.mu held.
+func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
+	if d == resource.Never {
+		return
+	}
+	id, op := r.call.id, r.call.op
+	r.timeout = w.clock.AfterFunc(d, func() {
+		err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
+		w.input(func(now time.Time) acts { return w.core.checkTimedOut(id, err, now) })
+		r.resolve(err)
+	})
+}
+
+// Close closes the resource (R18): the state is Unknown at once, health
+// checking stops, what runs is terminated (the Terminator runs, under
+// TerminateTimeout, unless the resource was Offline with nothing running),
+// and the resource's Close runs once every call of the resource has
+// returned, followed by Options.Release. Close returns when that is done,
+// or with ctx's error if ctx ends first; the resource's Close then runs
+// later, when the last call returns. After Close every entry point returns
+// resource.ErrClosed; a second Close is a no-op.
+func (w *Wrapper) Close(ctx context.Context) error {
+	w.mu.Lock()
+	a, _ := w.core.close(w.clock.Now())
+	later := w.exec(a)
+	w.mu.Unlock()
+	w.after(later)
+	select {
+	case <-w.closed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: close: the resource's Close waits for calls still running: %w", w.name, ctx.Err())
+	}
+}
+
+// Closed returns a channel that is closed once the resource's Close has run
+// (R18).
+func (w *Wrapper) Closed() <-chan struct{} { return w.closed }
+
+// report is the resource.ReportFunc handed to a FailureNotifier (R23).
+func (w *Wrapper) report(err error) {
+	if err == nil {
+		err = errors.New("the resource reported a failure")
+	}
+	w.input(func(now time.Time) acts { return w.core.report(err, now) })
+}
+
+// Fail latches a failure: the health checker calls it when checks fail
+// (R21). While Online it moves the resource to Failed, once per online
+// period; in maintenance it is recorded and nothing latches (R74);
+// otherwise it is ignored.
+func (w *Wrapper) Fail(err error) {
+	w.input(func(now time.Time) acts { return w.core.latch(resource.OpIsAlive, err, now) })
+}
+
+// HasLooksAlive reports whether the resource implements
+// resource.LooksAliver (healthcheck.Target).
+func (w *Wrapper) HasLooksAlive() bool { return w.looks != nil }
+
+// Check starts one health check for the checker (healthcheck.Target): op is
+// resource.OpIsAlive or resource.OpLooksAlive. It starts none and returns
+// false unless the resource is Online with nothing else running (R5, R21).
+// done is called once, with the check's error, or one wrapping
+// resource.ErrCheckTimeout after CheckTimeout, when the check is abandoned
+// and stays tracked until it returns.
+func (w *Wrapper) Check(op resource.Op, done func(error)) bool {
+	if op == resource.OpLooksAlive && w.looks == nil {
+		op = resource.OpIsAlive
+	}
+	w.mu.Lock()
+	a, id, ok := w.core.startCheck(op, w.clock.Now())
+	if !ok {
+		// A tick that finds a fresh check (CheckNow) running shares its
+		// result (R25); one that finds its own previous check running
+		// starts none (R21).
+		r := w.freshCheck(op)
+		w.mu.Unlock()
+		if r == nil {
+			return false
+		}
+		go func() { <-r.resolved; done(r.result) }() // ends with the check, bounded by CheckTimeout
+		return true
+	}
+	later := w.exec(a)
+	r := w.running[id]
+	r.onResult = done
+	w.armCallTimeout(r, w.policy.CheckTimeout)
+	w.mu.Unlock()
+	w.after(later)
+	return true
+}
+
+// freshCheck returns the running check CheckNow started for op, or nil.
+// Called with w.mu held.
+func (w *Wrapper) freshCheck(op resource.Op) *running {
+	for _, r := range w.running {
+		if r.fresh && r.call.op == op && !w.core.calls[r.call.id].abandoned {
+			return r
+		}
+	}
+	return nil
+}
+
+// CheckNow runs a fresh IsAlive check and returns its result (R25):
+// concurrent callers share one run, and a scheduled IsAlive that is already
+// running serves them too. It does not latch a failure. It returns an error
+// wrapping resource.ErrNotOnline when the resource is not Online.
+func (w *Wrapper) CheckNow(ctx context.Context) error {
+	ch := w.fresh.DoChan("IsAlive", func() (any, error) {
+		w.mu.Lock()
+		if w.core.state != resource.Online {
+			state := w.core.state
+			w.mu.Unlock()
+			return nil, fmt.Errorf("%s is %v: %w", w.name, state, resource.ErrNotOnline)
+		}
+		var r *running
+		for _, x := range w.running {
+			if x.call.lane == laneCheck && x.call.op == resource.OpIsAlive && !w.core.calls[x.call.id].abandoned {
+				r = x // a scheduled IsAlive that runs serves us too
+			}
+		}
+		var later []func()
+		if r == nil {
+			a, id, ok := w.core.startCheck(resource.OpIsAlive, w.clock.Now())
+			if !ok {
+				w.mu.Unlock()
+				return nil, fmt.Errorf("%s: a check is still running: %w", w.name, resource.ErrCheckTimeout)
+			}
+			later = w.exec(a)
+			r = w.running[id]
+			r.fresh = true
+			w.armCallTimeout(r, w.policy.CheckTimeout)
+		}
+		w.mu.Unlock()
+		w.after(later)
+		<-r.resolved // bounded by CheckTimeout
+		return nil, r.result
+	})
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-ctx.Done():
+		return fmt.Errorf("%s: check: %w", w.name, ctx.Err())
+	}
+}
+
+// IsAlive returns the result of the last IsAlive check at once, without
+// calling the resource (R22). A successful Online counts as a pass until
+// the first check. Outside Online it returns an error wrapping
+// resource.ErrNotOnline.
+func (w *Wrapper) IsAlive() error { return w.cached(resource.OpIsAlive) }
+
+// LooksAlive returns the result of the last LooksAlive check at once (R22),
+// or of the last IsAlive for a resource without LooksAlive; otherwise as
+// IsAlive.
+func (w *Wrapper) LooksAlive() error {
+	if w.looks == nil {
+		return w.cached(resource.OpIsAlive)
+	}
+	return w.cached(resource.OpLooksAlive)
+}
+
+func (w *Wrapper) cached(op resource.Op) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.core.state != resource.Online {
+		return fmt.Errorf("%s is %v: %w", w.name, w.core.state, resource.ErrNotOnline)
+	}
+	return w.core.results[op].err
+}
+
+// Control passes a resource-specific control code to the resource's
+// Controller (R51). It may run while an operation is pending, but never
+// beside another Control (R5); a panic in it is an error wrapping
+// resource.ErrPanic (R6). It returns an error wrapping
+// resource.ErrUnsupported when the resource has no Controller, and
+// resource.ErrClosed after Close (R18). If ctx ends first, the call is
+// abandoned; it counts as running until it returns.
+func (w *Wrapper) Control(ctx context.Context, code resource.ControlCode, in []byte) ([]byte, error) {
+	if w.controller == nil {
+		if w.State() == resource.Unknown {
+			return nil, fmt.Errorf("%s: control %#x: %w", w.name, code, resource.ErrClosed)
+		}
+		return nil, fmt.Errorf("%s: control %#x: the resource has no Controller: %w", w.name, code, resource.ErrUnsupported)
+	}
+	var out []byte
+	err := w.control(ctx, resource.OpControl, func(ctx context.Context) error {
+		var err error
+		out, err = w.controller.Control(ctx, code, slices.Clone(in))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: control %#x: %w", w.name, code, err)
+	}
+	return out, nil
+}
+
+// control runs fn as a control-lane call and waits for it.
+func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.Context) error) error {
+	select {
+	case w.ctlSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	w.mu.Lock()
+	a, id, err := w.core.startControl(op, w.clock.Now())
+	if err != nil {
+		w.mu.Unlock()
+		<-w.ctlSem
+		return err
+	}
+	later := w.exec(a)
+	r := w.running[id]
+	r.fn = fn
+	w.mu.Unlock()
+	w.after(later)
+	select {
+	case <-r.resolved:
+		return r.result
+	case <-ctx.Done():
+		w.input(func(now time.Time) acts { return w.core.abandonCall(id, now) })
+		return ctx.Err()
+	}
+}
+
+// SetProperties gives the resource new property values: vals is the whole
+// set (R58). The wrapper keeps them; when they differ from the current ones:
+//
+//   - while Online, if every changed property is reloadable in
+//     Options.Schema and the resource implements resource.PropertyOwner, it
+//     is told at once (under the rules of Control: R5, R6): nil means they
+//     are in effect;
+//   - otherwise, and when the resource declines, they are stored and take
+//     effect at the next Online, which first hands them to the resource's
+//     ApplyProperties: SetProperties then returns an error wrapping
+//     properties.ErrStored while the resource is Online or OnlinePending,
+//     and nil when it is not running.
+//
+// After Close it returns resource.ErrClosed (R18).
+func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) error {
+	w.mu.Lock()
+	state := w.core.state
+	if state == resource.Unknown {
+		w.mu.Unlock()
+		return fmt.Errorf("%s: set properties: %w", w.name, resource.ErrClosed)
+	}
+	changed := changedNames(w.props, vals)
+	if len(changed) == 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	w.props = vals.Clone()
+	w.propsDirty = true
+	fixed := w.notReloadable(changed)
+	w.mu.Unlock()
+
+	running := state == resource.Online || state == resource.OnlinePending
+	switch {
+	case !running:
+		return nil
+	case state != resource.Online || w.owner == nil || fixed != "":
+		why := "the resource is " + state.String()
+		if w.owner == nil {
+			why = "the resource does not take new values while running"
+		} else if fixed != "" {
+			why = fmt.Sprintf("property %q is not reloadable", fixed)
+		}
+		return fmt.Errorf("%s: set properties: %s: %w", w.name, why, properties.ErrStored)
+	}
+	err := w.control(ctx, resource.OpSetProperties, func(ctx context.Context) error {
+		return w.owner.ApplyProperties(ctx, vals.Clone())
+	})
+	if err == nil {
+		w.mu.Lock()
+		if w.props.Equal(vals) {
+			w.propsDirty = false
+		}
+		w.mu.Unlock()
+		return nil
+	}
+	if errors.Is(err, properties.ErrStored) {
+		return fmt.Errorf("%s: set properties: %w", w.name, err)
+	}
+	return fmt.Errorf("%s: set properties: the resource did not apply them (%w): %w", w.name, err, properties.ErrStored)
+}
+
+// Properties returns the current property values.
+func (w *Wrapper) Properties() properties.Values {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.props.Clone()
+}
+
+// changedNames lists the names whose values differ between old and new.
+func changedNames(old, new properties.Values) []string {
+	var out []string
+	for _, name := range new.Names() {
+		a, had := old.Get(name)
+		b, _ := new.Get(name)
+		if !had || !valueEqual(a, b) {
+			out = append(out, name)
+		}
+	}
+	for _, name := range old.Names() {
+		if !new.Has(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func valueEqual(a, b any) bool {
+	var x, y properties.Values
+	_ = x.Set("v", a)
+	_ = y.Set("v", b)
+	return x.Equal(y)
+}
+
+// notReloadable returns the first of names that may not change while
+// Online, or "".
+func (w *Wrapper) notReloadable(names []string) string {
+	for _, name := range names {
+		if p, ok := w.schema.Lookup(name); !ok || !p.Reloadable {
+			return name
+		}
+	}
+	return ""
+}
+
+// AbandonedCall is a call into the resource that is still running after the
+// engine stopped waiting for it (R14, R35).
+type AbandonedCall struct {
+	Op          resource.Op // the entry point
+	Started     time.Time   // when it was called
+	AbandonedAt time.Time   // when the engine stopped waiting
+	Stack       []byte      // the goroutine's stack, when it could be found
+}
+
+// Abandoned lists the calls still running after being abandoned, oldest
+// first: what the monitor's hang detection reports (R35).
+func (w *Wrapper) Abandoned() []AbandonedCall {
+	w.mu.Lock()
+	calls := w.core.abandoned()
+	ids := make([]uint64, len(calls))
+	for i, k := range calls {
+		if r := w.running[k.id]; r != nil {
+			ids[i] = r.goid.Load()
+		}
+	}
+	w.mu.Unlock()
+	out := make([]AbandonedCall, len(calls))
+	stacks := goroutineStacks(ids)
+	for i, k := range calls {
+		out[i] = AbandonedCall{Op: k.op, Started: k.started, AbandonedAt: k.abandonedAt, Stack: stacks[ids[i]]}
+	}
+	slices.SortFunc(out, func(a, b AbandonedCall) int { return a.Started.Compare(b.Started) })
+	return out
+}
+
+// SetPolicy changes the time-outs and check settings while the resource
+// runs. A pending operation keeps its deadline; the next operations, checks
+// and ticks use the new values. A bad value is refused with an error naming
+// the field, and nothing changes.
+func (w *Wrapper) SetPolicy(p Policy) error {
+	pol, err := p.resolve()
+	if err != nil {
+		return fmt.Errorf("%s: SetPolicy: Policy.%w", w.name, err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.policy = pol
+	w.core.timing = pol.timing
+	if w.reg != nil {
+		w.reg.SetPolicy(pol.checks)
+	}
+	return nil
+}
+
+// Policy returns the policy in force, with its defaults filled in.
+func (w *Wrapper) Policy() Policy {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.policy.Policy
+}
+
+// SetMaintenance puts the resource in maintenance or takes it out (R74).
+// In maintenance checks still run and their failures are recorded in the
+// cached result and in Status, but nothing latches and the state stays
+// Online. Ending maintenance while Online runs one fresh check (R25), which
+// latches normally: SetMaintenance then returns that check's error.
+func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
+	w.mu.Lock()
+	if w.core.state == resource.Unknown {
+		w.mu.Unlock()
+		return fmt.Errorf("%s: maintenance: %w", w.name, resource.ErrClosed)
+	}
+	was := w.core.maintenance
+	w.core.maintenance = on
+	if on && !was {
+		w.core.maintErr = nil
+	}
+	online := w.core.state == resource.Online
+	w.mu.Unlock()
+	if on || !was || !online {
+		return nil
+	}
+	err := w.CheckNow(ctx)
+	if err != nil && ctx.Err() == nil {
+		w.Fail(err)
+	}
+	return err
+}
+
+// Status is a snapshot of a wrapper, for a host's status display (R36).
+type Status struct {
+	Name        string
+	State       resource.State
+	Pending     resource.Op // the pending operation, or OpNone
+	Deadline    time.Time   // its deadline, zero when none is armed
+	Exempt      bool        // it waits without a time-out (R12)
+	Terminating bool        // a Terminator runs for it
+	LastErr     error       // the last completed operation's error
+	IsAlive     CheckStatus // the last IsAlive check in this online period
+	LooksAlive  CheckStatus // the last LooksAlive check
+	Maintenance bool        // R74
+	MaintErr    error       // the last failure recorded in maintenance
+	Abandoned   int         // calls still running after being abandoned
+}
+
+// CheckStatus is a cached check result; At is zero when none ran.
+type CheckStatus struct {
+	Err error
+	At  time.Time
+}
+
+// Status returns a snapshot of the wrapper.
+func (w *Wrapper) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.core
+	s := Status{
+		Name: w.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
+		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr,
+		Abandoned: len(c.abandoned()),
+	}
+	if c.phase == phaseWaiting || c.phase == phaseRunning {
+		s.Pending = c.op
+	}
+	if c.armed {
+		s.Deadline = c.deadline
+	}
+	r := c.results[resource.OpIsAlive]
+	s.IsAlive = CheckStatus{Err: r.err, At: r.at}
+	r = c.results[resource.OpLooksAlive]
+	s.LooksAlive = CheckStatus{Err: r.err, At: r.at}
+	return s
+}
+
+// Compile-time checks.
+var _ healthcheck.Target = (*Wrapper)(nil)
