@@ -131,9 +131,9 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.arm(resource.OpIsAlive)
+	r.arm(resource.OpIsAlive, true)
 	if t.HasLooksAlive() {
-		r.arm(resource.OpLooksAlive)
+		r.arm(resource.OpLooksAlive, true)
 	}
 	return r
 }
@@ -147,6 +147,7 @@ type registration struct {
 	policy   Policy
 	since    time.Time       // when checking began, for StartupGrace
 	timers   [2]*clock.Timer // IsAlive, LooksAlive; nil when not armed
+	due      [2]time.Time    // when each armed tick is due
 	failures int             // failed checks in a row
 	gen      uint64          // bumped by Unregister and SetPolicy; stale ticks see a different one
 	stopped  bool
@@ -166,14 +167,24 @@ func (r *registration) interval(op resource.Op) time.Duration {
 	return r.policy.IsAliveInterval
 }
 
-// arm schedules the next check of kind op. Called with r.mu held.
-func (r *registration) arm(op resource.Op) {
+// arm schedules the next check of kind op one interval after the last one
+// was due (or after now, for the first), so ticks do not drift when a timer
+// callback runs late. Called with r.mu held.
+func (r *registration) arm(op resource.Op, first bool) {
 	d := r.interval(op)
 	if r.stopped || d <= 0 {
 		return
 	}
+	i, now := slot(op), r.s.clock.Now()
+	if first || r.due[i].IsZero() {
+		r.due[i] = now
+	}
+	r.due[i] = r.due[i].Add(d)
+	if r.due[i].Before(now) {
+		r.due[i] = now // a tick was missed entirely: the next is due at once
+	}
 	gen := r.gen
-	r.timers[slot(op)] = r.s.clock.AfterFunc(d, func() { r.tick(op, gen) })
+	r.timers[i] = r.s.clock.AfterFunc(r.due[i].Sub(now), func() { r.tick(op, gen) })
 }
 
 func (r *registration) tick(op resource.Op, gen uint64) {
@@ -182,7 +193,7 @@ func (r *registration) tick(op resource.Op, gen uint64) {
 		r.mu.Unlock()
 		return
 	}
-	r.arm(op) // the next tick is due whatever this one finds (R21)
+	r.arm(op, false) // the next tick is due whatever this one finds (R21)
 	r.mu.Unlock()
 
 	if !r.t.Check(op, func(err error) { r.result(op, err) }) {
@@ -239,9 +250,9 @@ func (r *registration) SetPolicy(p Policy) {
 	r.stopTimers()
 	r.gen++
 	r.policy = p
-	r.arm(resource.OpIsAlive)
+	r.arm(resource.OpIsAlive, true)
 	if r.t.HasLooksAlive() {
-		r.arm(resource.OpLooksAlive)
+		r.arm(resource.OpLooksAlive, true)
 	}
 }
 

@@ -498,8 +498,7 @@ func (c *core) maybeClose(a *acts, now time.Time) {
 	}
 	if c.hasCloser {
 		k := c.newCall(resource.OpClose, laneClose, now)
-		a.add(action{kind: actStart, call: *k})
-		c.hasCloser = false // once (R42)
+		a.add(action{kind: actStart, call: *k}) // once (R42): closed is set when it returns
 		return
 	}
 	c.closed = true

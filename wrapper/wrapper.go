@@ -250,15 +250,30 @@ func (w *Wrapper) deliver() {
 		evs := w.outbox
 		w.outbox = nil
 		w.mu.Unlock()
-		if w.sink != nil {
-			for _, e := range evs {
-				w.sink(e)
-			}
-		}
+		w.sinkAll(evs)
 		w.mu.Lock()
 	}
 	w.delivering = false
 	w.mu.Unlock()
+}
+
+// sinkAll hands evs to the sink. If the sink panics, delivery is handed
+// back before the panic goes on, so later events still flow.
+func (w *Wrapper) sinkAll(evs []resource.Event) {
+	if w.sink == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			w.mu.Lock()
+			w.delivering = false
+			w.mu.Unlock()
+			panic(p)
+		}
+	}()
+	for _, e := range evs {
+		w.sink(e)
+	}
 }
 
 // start prepares the call k under the lock and returns the function that

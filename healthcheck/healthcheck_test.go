@@ -1,0 +1,207 @@
+package healthcheck_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/resource"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var errSick = errors.New("sick")
+
+// target is a synchronous fake: each check completes inside Check, with
+// the next scripted result, unless hold is set, when it stays running.
+type target struct {
+	looks bool
+
+	mu      sync.Mutex
+	checks  []resource.Op
+	results []error
+	hold    bool
+	running bool
+	fails   []error
+}
+
+func (t *target) HasLooksAlive() bool { return t.looks }
+
+func (t *target) Check(op resource.Op, done func(error)) bool {
+	t.mu.Lock()
+	if t.running {
+		t.mu.Unlock()
+		return false
+	}
+	t.checks = append(t.checks, op)
+	if t.hold {
+		t.running = true
+		t.mu.Unlock()
+		return true
+	}
+	var err error
+	if len(t.results) > 0 {
+		err, t.results = t.results[0], t.results[1:]
+	}
+	t.mu.Unlock()
+	done(err)
+	return true
+}
+
+func (t *target) Fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fails = append(t.fails, err)
+}
+
+func (t *target) snapshot() ([]resource.Op, []error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]resource.Op(nil), t.checks...), append([]error(nil), t.fails...)
+}
+
+// advance moves the mock clock in steps of one second and waits, after
+// each step, until the checks that were due have run (they run in timer
+// goroutines).
+func advance(t *testing.T, clk *clock.Mock, tg *target, d time.Duration, wantChecks int) {
+	t.Helper()
+	clk.Add(d)
+	require.Eventually(t, func() bool { c, _ := tg.snapshot(); return len(c) >= wantChecks }, 10*time.Second, time.Millisecond)
+}
+
+func resolve(t *testing.T, p healthcheck.Policy) healthcheck.Policy {
+	t.Helper()
+	p, err := p.Resolve()
+	require.NoError(t, err)
+	return p
+}
+
+// R20: IsAlive every IsAliveInterval and, for targets that have it,
+// LooksAlive every LooksAliveInterval.
+func TestIntervals(t *testing.T) {
+	for _, looks := range []bool{false, true} {
+		clk := clock.NewMock()
+		s := healthcheck.New(healthcheck.Options{Clock: clk})
+		tg := &target{looks: looks}
+		reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: 10 * time.Second, LooksAliveInterval: 4 * time.Second}))
+		want := 1 // t=10: IsAlive
+		if looks {
+			want += 2 // t=4, 8: LooksAlive
+		}
+		advance(t, clk, tg, 10*time.Second, want)
+		checks, fails := tg.snapshot()
+		isAlive, looksAlive := 0, 0
+		for _, op := range checks {
+			switch op {
+			case resource.OpIsAlive:
+				isAlive++
+			case resource.OpLooksAlive:
+				looksAlive++
+			}
+		}
+		assert.Equal(t, 1, isAlive)
+		if looks {
+			assert.Equal(t, 2, looksAlive)
+		} else {
+			assert.Zero(t, looksAlive, "no LooksAlive for a target without it")
+		}
+		assert.Empty(t, fails)
+		reg.Unregister()
+		clk.Add(time.Minute)
+		after, _ := tg.snapshot()
+		assert.Len(t, after, len(checks), "no check after Unregister")
+		reg.Unregister() // again: nothing
+	}
+}
+
+// R21, R24: FailureThreshold failed checks in a row latch; a pass resets
+// the count; each latch hands the target the last error.
+func TestThreshold(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &target{results: []error{errSick, nil, errSick, errSick, errSick}}
+	reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: time.Second, FailureThreshold: 3}))
+	defer reg.Unregister()
+	for i := 1; i <= 4; i++ {
+		advance(t, clk, tg, time.Second, i)
+	}
+	_, fails := tg.snapshot()
+	assert.Empty(t, fails, "fail, pass, fail, fail: never three in a row")
+	advance(t, clk, tg, time.Second, 5)
+	require.Eventually(t, func() bool { _, f := tg.snapshot(); return len(f) == 1 }, 10*time.Second, time.Millisecond)
+	_, fails = tg.snapshot()
+	assert.ErrorIs(t, fails[0], errSick)
+}
+
+// R21: a tick that finds the previous check still running starts none and
+// counts as a failed check with ErrCheckTimeout.
+func TestRunningTickCounts(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &target{hold: true}
+	reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: time.Second, FailureThreshold: 2}))
+	defer reg.Unregister()
+	advance(t, clk, tg, time.Second, 1) // starts, stays running
+	clk.Add(time.Second)                // 1 of 2
+	clk.Add(time.Second)                // 2 of 2
+	require.Eventually(t, func() bool { _, f := tg.snapshot(); return len(f) == 1 }, 10*time.Second, time.Millisecond)
+	checks, fails := tg.snapshot()
+	assert.Len(t, checks, 1, "no second check while one runs")
+	assert.ErrorIs(t, fails[0], resource.ErrCheckTimeout)
+}
+
+// R24: inside StartupGrace failed checks do not count.
+func TestStartupGrace(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &target{results: []error{errSick, errSick, errSick}}
+	reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: time.Second, StartupGrace: 2500 * time.Millisecond}))
+	defer reg.Unregister()
+	advance(t, clk, tg, time.Second, 1)
+	advance(t, clk, tg, time.Second, 2)
+	_, fails := tg.snapshot()
+	assert.Empty(t, fails, "inside the grace")
+	advance(t, clk, tg, time.Second, 3)
+	require.Eventually(t, func() bool { _, f := tg.snapshot(); return len(f) == 1 }, 10*time.Second, time.Millisecond)
+}
+
+// SetPolicy changes the intervals of a registered target.
+func TestSetPolicy(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &target{}
+	reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: time.Minute}))
+	defer reg.Unregister()
+	reg.SetPolicy(resolve(t, healthcheck.Policy{IsAliveInterval: time.Second}))
+	advance(t, clk, tg, time.Second, 1)
+	advance(t, clk, tg, time.Second, 2)
+}
+
+// Bad policies are refused with the field's name.
+func TestResolve(t *testing.T) {
+	p, err := healthcheck.Policy{}.Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, healthcheck.DefaultIsAliveInterval, p.IsAliveInterval)
+	assert.Equal(t, healthcheck.DefaultLooksAliveInterval, p.LooksAliveInterval)
+	assert.Equal(t, 1, p.FailureThreshold)
+	for field, bad := range map[string]healthcheck.Policy{
+		"IsAliveInterval":    {IsAliveInterval: -time.Second},
+		"LooksAliveInterval": {LooksAliveInterval: -3},
+		"FailureThreshold":   {FailureThreshold: -1},
+		"StartupGrace":       {StartupGrace: -time.Second},
+	} {
+		_, err := bad.Resolve()
+		assert.ErrorIs(t, err, resource.ErrInvalidOption, field)
+		assert.ErrorContains(t, err, field)
+	}
+	p, err = healthcheck.Policy{IsAliveInterval: resource.Never}.Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, resource.Never, p.IsAliveInterval)
+}
