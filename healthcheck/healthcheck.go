@@ -103,6 +103,12 @@ type Options struct {
 	Clock clock.Clock
 	// Logger receives check failures at debug level; nil discards.
 	Logger *slog.Logger
+	// MaxConcurrentChecks bounds the checks running at once across all
+	// targets; 0 means no bound. A tick that finds every slot taken waits
+	// in a queue, in order. A check that times out frees its slot at once
+	// (its target keeps tracking it until it returns), so a few hung
+	// resources never stall the checks of the others.
+	MaxConcurrentChecks int
 }
 
 // Scheduler runs checks on timers from its clock: two timers per target at
@@ -111,11 +117,21 @@ type Options struct {
 type Scheduler struct {
 	clock  clock.Clock
 	logger *slog.Logger
+	max    int // MaxConcurrentChecks; 0: no bound
+
+	mu      sync.Mutex   // guards running and queue
+	running int          // checks holding a slot
+	queue   []queuedTick // ticks waiting for a slot, oldest first
 }
 
-// New returns a scheduler.
+type queuedTick struct {
+	r  *registration
+	op resource.Op
+}
+
+// New returns a scheduler. A negative MaxConcurrentChecks is treated as 0.
 func New(opts Options) *Scheduler {
-	s := &Scheduler{clock: opts.Clock, logger: opts.Logger}
+	s := &Scheduler{clock: opts.Clock, logger: opts.Logger, max: max(opts.MaxConcurrentChecks, 0)}
 	if s.clock == nil {
 		s.clock = clock.New()
 	}
@@ -195,8 +211,54 @@ func (r *registration) tick(op resource.Op, gen uint64) {
 	}
 	r.arm(op, false) // the next tick is due whatever this one finds (R21)
 	r.mu.Unlock()
+	r.s.run(r, op)
+}
 
-	if !r.t.Check(op, func(err error) { r.result(op, err) }) {
+// run starts a check of r when a slot is free, or queues it.
+func (s *Scheduler) run(r *registration, op resource.Op) {
+	s.mu.Lock()
+	if s.max > 0 && s.running >= s.max {
+		s.queue = append(s.queue, queuedTick{r, op})
+		s.mu.Unlock()
+		return
+	}
+	s.running++
+	s.mu.Unlock()
+	r.check(op)
+}
+
+// release frees a slot and starts the oldest queued tick whose target is
+// still registered.
+func (s *Scheduler) release() {
+	s.mu.Lock()
+	s.running--
+	for len(s.queue) > 0 {
+		q := s.queue[0]
+		s.queue = s.queue[1:]
+		if q.r.isStopped() {
+			continue
+		}
+		s.running++
+		s.mu.Unlock()
+		q.r.check(q.op)
+		return
+	}
+	s.mu.Unlock()
+}
+
+func (r *registration) isStopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
+}
+
+// check runs one check of r holding a slot, and frees the slot when the
+// target reports the outcome (its return or its time-out).
+func (r *registration) check(op resource.Op) {
+	var once sync.Once
+	free := func() { once.Do(r.s.release) }
+	if !r.t.Check(op, func(err error) { free(); r.result(op, err) }) {
+		free()
 		// R21: the previous check is still running; this tick counts as
 		// one more failed check.
 		r.result(op, fmt.Errorf("%v: the previous check is still running: %w", op, resource.ErrCheckTimeout))

@@ -205,3 +205,49 @@ func TestResolve(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, resource.Never, p.IsAliveInterval)
 }
+
+// slowTarget's checks stay running until the test calls their done.
+type slowTarget struct {
+	mu    sync.Mutex
+	dones []func(error)
+}
+
+func (*slowTarget) HasLooksAlive() bool { return false }
+func (t *slowTarget) Check(_ resource.Op, done func(error)) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dones = append(t.dones, done)
+	return true
+}
+func (*slowTarget) Fail(error) {}
+func (t *slowTarget) started() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.dones)
+}
+
+// MaxConcurrentChecks: a tick that finds every slot taken waits in a
+// queue; a check's outcome (its return, or its time-out) frees the slot at
+// once and the next queued check starts.
+func TestMaxConcurrentChecks(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk, MaxConcurrentChecks: 1})
+	a, b := &slowTarget{}, &slowTarget{}
+	p := resolve(t, healthcheck.Policy{IsAliveInterval: time.Second})
+	ra := s.Register(a, p)
+	defer ra.Unregister()
+	rb := s.Register(b, p)
+	defer rb.Unregister()
+	clk.Add(time.Second)
+	require.Eventually(t, func() bool { return a.started()+b.started() == 1 }, 10*time.Second, time.Millisecond)
+	first, second := a, b
+	if b.started() == 1 {
+		first, second = b, a
+	}
+	assert.Equal(t, 0, second.started(), "queued: the only slot is taken")
+	first.mu.Lock()
+	done := first.dones[0]
+	first.mu.Unlock()
+	done(resource.ErrCheckTimeout) // timed out: the slot is free at once
+	require.Eventually(t, func() bool { return second.started() == 1 }, 10*time.Second, time.Millisecond)
+}

@@ -50,6 +50,7 @@ type phase uint8
 
 const (
 	phaseIdle        phase = iota // nothing pending
+	phaseQueued                   // an operation waits for the host's admission (R39); no deadline yet
 	phaseWaiting                  // an operation waits for earlier calls to return (R14)
 	phaseRunning                  // its worker runs
 	phaseTerminating              // a Terminator runs (R16, R17, R18)
@@ -76,11 +77,14 @@ const (
 	actChecksOff                       // unregister from it (R15)
 	actSettled                         // nothing is pending: wake Wait and Terminate
 	actClosed                          // the resource is closed: release it, wake Close
+	actEnqueue                         // ask the gate to admit the operation (token gen)
+	actLeave                           // give the gate's slot back
 )
 
 var actionNames = [...]string{
 	actStart: "start", actCancel: "cancel", actArm: "arm", actDisarm: "disarm", actEmit: "emit",
 	actChecksOn: "checks-on", actChecksOff: "checks-off", actSettled: "settled", actClosed: "closed",
+	actEnqueue: "enqueue", actLeave: "leave",
 }
 
 // action is one thing the shell must do.
@@ -124,6 +128,7 @@ type core struct {
 	timing        timing
 	hasTerminator bool
 	hasCloser     bool
+	gated         bool // operations wait for the host's admission (R39)
 
 	state resource.State
 	seq   uint64 // last event's sequence number (R4)
@@ -148,6 +153,9 @@ type core struct {
 	maintErr    error                       // R74: the last failure seen in maintenance
 
 	probe callID // the running Probe whose result still counts; 0 when none (R7)
+
+	queueToken uint64 // the admission the queued operation waits for (R39)
+	slot       bool   // the pending operation holds the gate's slot
 
 	closing bool // Close was called; the resource's Close runs when all calls returned
 	closed  bool // the resource's Close has run (or there is none)
@@ -272,6 +280,10 @@ func (c *core) settle(a *acts, err error) {
 	c.disarm(a)
 	c.phase, c.op, c.worker, c.exempt, c.term, c.termCall = phaseIdle, resource.OpNone, 0, false, 0, 0
 	c.lastErr = err
+	if c.slot {
+		c.slot = false
+		a.add(action{kind: actLeave})
+	}
 	a.add(action{kind: actSettled})
 }
 
@@ -303,12 +315,40 @@ func (c *core) request(op resource.Op, now time.Time) (acts, error) {
 	}
 	c.move(&a, now, in, op, nil, false)
 	c.op, c.opStart, c.exempt = op, now, false
+	if c.gated {
+		// R39: the pending state shows at once; the deadline starts when
+		// the host admits the operation.
+		c.phase = phaseQueued
+		c.queueToken++
+		a.add(action{kind: actEnqueue, gen: c.queueToken})
+		return a, nil
+	}
+	c.begin(&a, now)
+	return a, nil
+}
+
+// admitted starts the queued operation the host admitted (R39). An
+// admission for an operation that ended meanwhile gives the slot back.
+func (c *core) admitted(token uint64, now time.Time) acts {
+	var a acts
+	if c.phase != phaseQueued || token != c.queueToken {
+		a.add(action{kind: actLeave})
+		return a
+	}
+	c.slot = true
+	c.opStart = now
+	c.begin(&a, now)
+	return a
+}
+
+// begin arms the operation's deadline and starts its worker once nothing
+// blocks it.
+func (c *core) begin(a *acts, now time.Time) {
 	if c.timing.pending != resource.Never {
-		c.arm(&a, now.Add(c.timing.pending)) // R11: armed before Online() returns
+		c.arm(a, now.Add(c.timing.pending)) // R11: armed before Online() returns
 	}
 	c.phase = phaseWaiting
-	c.maybeStart(&a, now)
-	return a, nil
+	c.maybeStart(a, now)
 }
 
 // maybeStart starts the waiting operation's worker once nothing blocks it
@@ -464,7 +504,7 @@ func (c *core) close(now time.Time) (acts, error) {
 		return nil, nil // R18: a second Close is a no-op
 	}
 	var a acts
-	if c.phase == phaseWaiting || c.phase == phaseRunning {
+	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning {
 		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
 	}
 	needTerminate := c.state != resource.Offline || c.blocked()
@@ -604,7 +644,7 @@ func (c *core) latch(op resource.Op, err error, now time.Time) acts {
 // report handles a FailureNotifier's report (R23): it latches while Online,
 // fails a pending Online, and is ignored otherwise.
 func (c *core) report(err error, now time.Time) acts {
-	if c.state == resource.OnlinePending && (c.phase == phaseWaiting || c.phase == phaseRunning) {
+	if c.state == resource.OnlinePending && (c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning) {
 		var a acts
 		c.fail(&a, now, err)
 		return a

@@ -63,6 +63,13 @@ type resolved struct {
 	checks healthcheck.Policy
 }
 
+// Resolve returns p with its defaults filled in, or an error naming the
+// first field out of range (wrapping resource.ErrInvalidOption).
+func (p Policy) Resolve() (Policy, error) {
+	r, err := p.resolve()
+	return r.Policy, err
+}
+
 func (p Policy) resolve() (resolved, error) {
 	r := resolved{Policy: p}
 	var err error
@@ -139,4 +146,29 @@ type Options struct {
 	// Release is called once, after the resource's Close has run (R18,
 	// R41): pass the release that resource.Type.Open returned.
 	Release resource.Release
+	// Gate, when set, admits Online and Offline operations: a host's bound
+	// on concurrent operations (R39). An operation shows its pending state
+	// at once and its deadline starts when the gate admits it.
+	Gate Gate
+	// OnAbandon, when set, is told each time a call into the resource is
+	// abandoned (its time-out passed, or Terminate or Close gave up on it):
+	// the entry point and when. A host's hang detection (R35) arms a timer
+	// with it. It is called outside the wrapper's lock and must not block.
+	OnAbandon func(op resource.Op, at time.Time)
+	// OnReturn, when set, is told when an abandoned call returns at last.
+	// Called outside the wrapper's lock; it must not block.
+	OnReturn func(op resource.Op)
+}
+
+// Gate bounds how many operations run at once across the wrappers that
+// share it (R39). The wrapper calls Enter when an Online or Offline begins
+// and Leave when an admitted one ends, each outside its lock.
+type Gate interface {
+	// Enter queues an operation; the gate calls admit once, from any
+	// goroutine (possibly before Enter returns), when it may start. An
+	// admission that comes after the operation ended is handed back with
+	// Leave.
+	Enter(admit func())
+	// Leave frees the slot of an admitted operation.
+	Leave()
 }

@@ -28,14 +28,17 @@ import (
 // goroutine: deadlines are timers of its clock, and a goroutine exists only
 // while a call into the resource runs.
 type Wrapper struct {
-	res     resource.Resource
-	name    string
-	clock   clock.Clock
-	logger  *slog.Logger
-	sink    func(resource.Event)
-	checker healthcheck.Checker
-	schema  *properties.Schema
-	release resource.Release
+	res      resource.Resource
+	name     string
+	clock    clock.Clock
+	logger   *slog.Logger
+	sink     func(resource.Event)
+	checker  healthcheck.Checker
+	schema   *properties.Schema
+	release  resource.Release
+	gate     Gate
+	onAband  func(resource.Op, time.Time)
+	onReturn func(resource.Op)
 
 	// Optional interfaces of res, found once.
 	terminator resource.Terminator
@@ -107,20 +110,23 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		return nil, fmt.Errorf("wrapper: New: Policy.%w", err)
 	}
 	w := &Wrapper{
-		res:     res,
-		name:    opts.Name,
-		clock:   opts.Clock,
-		logger:  opts.Logger,
-		sink:    opts.Sink,
-		checker: opts.Checker,
-		schema:  opts.Schema,
-		release: opts.Release,
-		ctlSem:  make(chan struct{}, 1),
-		policy:  pol,
-		running: make(map[callID]*running),
-		settled: &settlement{done: make(chan struct{})},
-		closed:  make(chan struct{}),
-		props:   opts.Properties.Clone(),
+		res:      res,
+		name:     opts.Name,
+		clock:    opts.Clock,
+		logger:   opts.Logger,
+		sink:     opts.Sink,
+		checker:  opts.Checker,
+		schema:   opts.Schema,
+		release:  opts.Release,
+		gate:     opts.Gate,
+		onAband:  opts.OnAbandon,
+		onReturn: opts.OnReturn,
+		ctlSem:   make(chan struct{}, 1),
+		policy:   pol,
+		running:  make(map[callID]*running),
+		settled:  &settlement{done: make(chan struct{})},
+		closed:   make(chan struct{}),
+		props:    opts.Properties.Clone(),
 	}
 	if w.name == "" {
 		w.name = "resource"
@@ -141,6 +147,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	w.controller, _ = res.(resource.Controller)
 	w.owner, _ = res.(resource.PropertyOwner)
 	w.core = newCore(w.name, pol.timing, w.terminator != nil, w.closer != nil)
+	w.core.gated = w.gate != nil
 	if n, ok := res.(resource.FailureNotifier); ok {
 		n.SetFailureReporter(w.report)
 	}
@@ -174,7 +181,20 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 				if x.call.lane == laneMain && x.call.op != resource.OpProbe {
 					w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
 				}
+				if w.onAband != nil {
+					op, at := x.call.op, x.call.abandonedAt
+					later = append(later, func() { w.onAband(op, at) })
+				}
 			}
+		case actEnqueue:
+			token := x.gen
+			later = append(later, func() {
+				w.gate.Enter(func() {
+					w.input(func(now time.Time) acts { return w.core.admitted(token, now) })
+				})
+			})
+		case actLeave:
+			later = append(later, w.gate.Leave)
 		case actArm:
 			w.stopTimer()
 			gen := x.gen
@@ -300,13 +320,17 @@ func (w *Wrapper) run(r *running) {
 		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
 	}
 	w.mu.Lock()
-	a, _ := w.core.callDone(r.call.id, err, w.clock.Now())
+	a, counts := w.core.callDone(r.call.id, err, w.clock.Now())
 	delete(w.running, r.call.id)
 	if r.timeout != nil {
 		r.timeout.Stop()
 	}
 	r.cancel()
 	later := w.exec(a)
+	if !counts && w.onReturn != nil {
+		op := r.call.op
+		later = append(later, func() { w.onReturn(op) }) // an abandoned call returned (R35)
+	}
 	w.mu.Unlock()
 	if r.call.lane == laneControl {
 		<-w.ctlSem // R5: the next Control may start once this one returned
@@ -919,11 +943,28 @@ func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
 	return err
 }
 
+// Emit adds an event of a kind that is not a state change (R4) to the
+// resource's sequence: a host's failover request, deadlock or group event.
+// The wrapper fills in the resource, the sequence number, the time and the
+// state, and delivers it to the sink in order with its own events.
+func (w *Wrapper) Emit(e resource.Event) error {
+	if e.Kind == resource.StateChanged {
+		return fmt.Errorf("%s: Emit: a state change is the engine's to emit: %w", w.name, resource.ErrInvalidOption)
+	}
+	w.input(func(now time.Time) acts {
+		var a acts
+		w.core.emit(&a, now, e)
+		return a
+	})
+	return nil
+}
+
 // Status is a snapshot of a wrapper, for a host's status display (R36).
 type Status struct {
 	Name        string
 	State       resource.State
 	Pending     resource.Op // the pending operation, or OpNone
+	Queued      bool        // it waits for the host's admission (R39)
 	Deadline    time.Time   // its deadline, zero when none is armed
 	Exempt      bool        // it waits without a time-out (R12)
 	Terminating bool        // a Terminator runs for it
@@ -933,6 +974,9 @@ type Status struct {
 	Maintenance bool        // R74
 	MaintErr    error       // the last failure recorded in maintenance
 	Abandoned   int         // calls still running after being abandoned
+	// OldestAbandoned is when the longest-abandoned call still running was
+	// abandoned; zero when none runs (R35).
+	OldestAbandoned time.Time
 }
 
 // CheckStatus is a cached check result; At is zero when none ran.
@@ -949,11 +993,17 @@ func (w *Wrapper) Status() Status {
 	s := Status{
 		Name: w.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
 		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr,
-		Abandoned: len(c.abandoned()),
 	}
-	if c.phase == phaseWaiting || c.phase == phaseRunning {
+	for _, k := range c.abandoned() {
+		s.Abandoned++
+		if s.OldestAbandoned.IsZero() || k.abandonedAt.Before(s.OldestAbandoned) {
+			s.OldestAbandoned = k.abandonedAt
+		}
+	}
+	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning {
 		s.Pending = c.op
 	}
+	s.Queued = c.phase == phaseQueued
 	if c.armed {
 		s.Deadline = c.deadline
 	}

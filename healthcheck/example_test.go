@@ -1,0 +1,52 @@
+package healthcheck_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/resource"
+)
+
+// disk is a Target whose checks run synchronously and fail from the third.
+type disk struct {
+	mu     sync.Mutex
+	n      int
+	failed chan error
+}
+
+func (*disk) HasLooksAlive() bool { return false }
+func (d *disk) Check(op resource.Op, done func(error)) bool {
+	d.mu.Lock()
+	d.n++
+	n := d.n
+	d.mu.Unlock()
+	if n >= 3 {
+		done(errors.New("I/O error"))
+	} else {
+		done(nil)
+	}
+	return true
+}
+func (d *disk) Fail(err error) { d.failed <- err }
+
+// A scheduler checks a target every IsAliveInterval; with FailureThreshold
+// 2 the second failed check in a row is handed to the target as a failure.
+func Example() {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	d := &disk{failed: make(chan error, 1)}
+	p, _ := healthcheck.Policy{IsAliveInterval: 10 * time.Second, FailureThreshold: 2}.Resolve()
+	reg := s.Register(d, p)
+	defer reg.Unregister()
+	for range 4 {
+		clk.Add(10 * time.Second)
+	}
+	fmt.Println("failure:", <-d.failed)
+	// Output:
+	// failure: I/O error
+}

@@ -1,0 +1,888 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/properties"
+	"github.com/resdll/resdll/resource"
+	"github.com/resdll/resdll/wrapper"
+)
+
+// Errors of the monitor, wrapped with the resource or group they concern.
+var (
+	// ErrNoResource: no resource is hosted under the name.
+	ErrNoResource = errors.New("monitor: no such resource")
+	// ErrExists: a resource is already hosted under the name.
+	ErrExists = errors.New("monitor: resource already hosted")
+	// ErrUnknownType: no resource type is registered under the name.
+	ErrUnknownType = errors.New("monitor: unknown resource type")
+	// ErrShutdown: the monitor has been shut down (R38).
+	ErrShutdown = errors.New("monitor: shut down")
+	// ErrNoFailoverRequest: the group has no failover request to accept or
+	// decline (R31).
+	ErrNoFailoverRequest = errors.New("monitor: no failover request pending")
+)
+
+// DefaultSubscriptionSize is the queue size of a subscription made with
+// size 0 (R36).
+const DefaultSubscriptionSize = 1024
+
+// Options configure a Monitor. The zero Options give a monitor on the real
+// clock with an empty type registry and the contract's defaults.
+type Options struct {
+	// Clock drives every timer of the monitor and of its resources; nil
+	// means the real clock.
+	Clock clock.Clock
+	// Logger receives failures, restarts, failover requests and deadlocks;
+	// nil discards. Records carry the fields resource, op, state and err.
+	Logger *slog.Logger
+	// Types holds the resource types Add opens resources from; nil gives
+	// the monitor an empty registry of its own (see RegisterType).
+	Types *resource.Registry
+	// DefaultPolicy is the policy of a resource added without one.
+	DefaultPolicy Policy
+	// DeadlockTimeout: a call abandoned for longer is reported as a
+	// deadlock and quarantines its resource (R35). Default 300 s;
+	// resource.Never turns hang detection off.
+	DeadlockTimeout time.Duration
+	// MaxConcurrentOps bounds the Online and Offline operations running at
+	// once (R39): 0 means no bound; the others wait in a queue, showing
+	// their pending state, marked queued in Status.
+	MaxConcurrentOps int
+	// MaxConcurrentChecks bounds the health checks running at once; 0
+	// means no bound (see healthcheck.Options).
+	MaxConcurrentChecks int
+	// RestartJitter spreads restarts: each waits RestartDelay plus a random
+	// part of up to RestartJitter (R39). Default 0.
+	RestartJitter time.Duration
+	// Rand returns a number in [0, n) for the jitter; nil uses math/rand/v2.
+	// Tests pass a fixed one.
+	Rand func(n int64) int64
+}
+
+// Spec describes a resource to host.
+type Spec struct {
+	// Name is the resource's name, unique in the monitor. Required.
+	Name string
+	// Type is the name of a registered resource type. Required.
+	Type string
+	// Properties are its private property values (R40); the type's schema
+	// fills in the defaults.
+	Properties properties.Values
+	// Group is the group it fails over with (R71); default its own name.
+	Group string
+	// Policy is its common properties; the zero Policy means the monitor's
+	// DefaultPolicy.
+	Policy Policy
+}
+
+// FailoverState is where a resource's failover request stands (R31, R34).
+type FailoverState uint8
+
+// The failover states.
+const (
+	FailoverNone      FailoverState = iota // no request
+	FailoverRequested                      // asked; the cluster layer has not answered
+	FailoverAccepted                       // accepted: the group is taken offline to move
+	FailoverDeclined                       // declined: retried after RetryPeriodOnFailure
+)
+
+var failoverNames = [...]string{"None", "Requested", "Accepted", "Declined"}
+
+// String returns the state's name.
+func (f FailoverState) String() string {
+	if int(f) < len(failoverNames) {
+		return failoverNames[f]
+	}
+	return fmt.Sprintf("FailoverState(%d)", uint8(f))
+}
+
+// Monitor is the Resource Monitor. Create one with New; it is safe for
+// concurrent use (R37).
+type Monitor struct {
+	clock    clock.Clock
+	logger   *slog.Logger
+	types    *resource.Registry
+	defPol   Policy
+	deadlock time.Duration
+	jitter   time.Duration
+	rand     func(int64) int64
+	checks   *healthcheck.Scheduler
+	gate     *opGate // nil: no bound on operations
+
+	// life is cancelled by Shutdown; the goroutines the monitor starts
+	// (clean-up before a restart, taking a group offline) watch it, and wg
+	// counts them.
+	life context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex // guards entries, closed and every entry's policy state
+	entries map[string]*entry
+	closed  bool
+
+	subMu sync.RWMutex // guards subs
+	subs  map[*Subscription]struct{}
+}
+
+// entry is one hosted resource.
+type entry struct {
+	name, group, typ string
+	w                *wrapper.Wrapper
+
+	// Guarded by Monitor.mu.
+	policy        resolved
+	removed       bool
+	gen           uint64       // bumped to invalidate the timers and clean-up of earlier decisions
+	timer         *clock.Timer // the pending restart or retry
+	nextRestart   time.Time
+	cleanup       chan struct{} // closed when the Terminate after the last failure returned
+	failures      []time.Time   // within RestartPeriod (R33)
+	restarts      []time.Time   // restarts the monitor started, within RestartPeriod
+	lastFailure   error
+	lastFailureAt time.Time
+	failover      FailoverState
+	deferred      bool                  // a restart waits for a quarantine to end (R35)
+	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call
+	reported      map[string]bool       // deadlocks already reported, by call
+}
+
+// New returns a monitor. It refuses bad options with an error naming the
+// field.
+func New(opts Options) (*Monitor, error) {
+	if _, err := opts.DefaultPolicy.resolve(); err != nil {
+		return nil, fmt.Errorf("monitor: New: DefaultPolicy.%w", err)
+	}
+	deadlock, err := resource.DurationOption("DeadlockTimeout", opts.DeadlockTimeout, DefaultDeadlockTimeout, true, false)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: New: %w", err)
+	}
+	switch {
+	case opts.RestartJitter < 0:
+		return nil, fmt.Errorf("monitor: New: RestartJitter is %v: allowed is 0 or more: %w", opts.RestartJitter, resource.ErrInvalidOption)
+	case opts.MaxConcurrentOps < 0:
+		return nil, fmt.Errorf("monitor: New: MaxConcurrentOps is %d: allowed is 0 (no bound) or more: %w", opts.MaxConcurrentOps, resource.ErrInvalidOption)
+	case opts.MaxConcurrentChecks < 0:
+		return nil, fmt.Errorf("monitor: New: MaxConcurrentChecks is %d: allowed is 0 (no bound) or more: %w", opts.MaxConcurrentChecks, resource.ErrInvalidOption)
+	}
+	m := &Monitor{
+		clock:    opts.Clock,
+		logger:   opts.Logger,
+		types:    opts.Types,
+		defPol:   opts.DefaultPolicy,
+		deadlock: deadlock,
+		jitter:   opts.RestartJitter,
+		rand:     opts.Rand,
+		entries:  make(map[string]*entry),
+		subs:     make(map[*Subscription]struct{}),
+	}
+	if m.clock == nil {
+		m.clock = clock.New()
+	}
+	if m.logger == nil {
+		m.logger = slog.New(slog.DiscardHandler)
+	}
+	if m.types == nil {
+		m.types = &resource.Registry{}
+	}
+	if m.rand == nil {
+		m.rand = rand.Int64N
+	}
+	if opts.MaxConcurrentOps > 0 {
+		m.gate = &opGate{max: opts.MaxConcurrentOps}
+	}
+	m.checks = healthcheck.New(healthcheck.Options{Clock: m.clock, Logger: m.logger, MaxConcurrentChecks: opts.MaxConcurrentChecks})
+	m.life, m.stop = context.WithCancel(context.Background())
+	return m, nil
+}
+
+// RegisterType adds a resource type to the monitor's registry.
+func (m *Monitor) RegisterType(t *resource.Type) error { return m.types.Register(t) }
+
+// Add opens a resource of a registered type and hosts it, Offline (R40).
+// It refuses an empty or taken name, an unknown type and a bad policy; if
+// the type's Open fails nothing of the resource remains. Other resources
+// are not affected (R37).
+func (m *Monitor) Add(ctx context.Context, spec Spec) error {
+	if spec.Name == "" {
+		return fmt.Errorf("monitor: add: the resource name is empty: %w", resource.ErrInvalidOption)
+	}
+	typ, ok := m.types.Lookup(spec.Type)
+	if !ok {
+		return fmt.Errorf("monitor: add %q: type %q (registered: %s): %w", spec.Name, spec.Type, strings.Join(m.types.Names(), ", "), ErrUnknownType)
+	}
+	pol := spec.Policy
+	if pol == (Policy{}) {
+		pol = m.defPol
+	}
+	res, err := pol.resolve()
+	if err != nil {
+		return fmt.Errorf("monitor: add %q: Policy.%w", spec.Name, err)
+	}
+	group := spec.Group
+	if group == "" {
+		group = spec.Name
+	}
+	e := &entry{name: spec.Name, group: group, typ: spec.Type, policy: res,
+		hangTimers: make(map[*clock.Timer]bool), reported: make(map[string]bool)}
+
+	// Reserve the name while the type opens the resource.
+	m.mu.Lock()
+	switch {
+	case m.closed:
+		m.mu.Unlock()
+		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrShutdown)
+	case m.entries[spec.Name] != nil:
+		m.mu.Unlock()
+		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrExists)
+	}
+	m.entries[spec.Name] = e
+	m.mu.Unlock()
+
+	var w *wrapper.Wrapper
+	r, release, err := typ.Open(ctx, spec.Name, spec.Properties)
+	if err == nil {
+		opts := wrapper.Options{
+			Name: spec.Name, Clock: m.clock, Logger: m.logger, Policy: res.Policy.Policy,
+			Checker: m.checks, Schema: typ.Schema(), Properties: typ.Schema().Defaults().Merge(spec.Properties),
+			Release:   release,
+			Sink:      func(ev resource.Event) { m.onEvent(e, ev) },
+			OnAbandon: func(op resource.Op, at time.Time) { m.onAbandon(e, at) },
+			OnReturn:  func(resource.Op) { m.onReturn(e) },
+		}
+		if m.gate != nil {
+			opts.Gate = m.gate
+		}
+		w, err = wrapper.New(r, opts)
+		if err != nil { // R40: nothing of it remains
+			if c, ok := r.(io.Closer); ok {
+				_ = c.Close()
+			}
+			_ = release()
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		delete(m.entries, spec.Name)
+		return fmt.Errorf("monitor: add %q: %w", spec.Name, err)
+	}
+	e.w = w // published under the lock: lookups see a whole entry or none
+	if m.closed {
+		// Shutdown began while the resource opened: close it again.
+		delete(m.entries, spec.Name)
+		m.goClose(e)
+		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrShutdown)
+	}
+	return nil
+}
+
+// goClose closes e's wrapper in a goroutine the monitor waits for.
+func (m *Monitor) goClose(e *entry) {
+	m.wg.Go(func() { _ = e.w.Close(m.life) })
+}
+
+// Remove stops hosting a resource: it cancels its pending restarts and
+// closes it (R18), waiting until its Close ran or ctx ends.
+func (m *Monitor) Remove(ctx context.Context, name string) error {
+	m.mu.Lock()
+	e, err := m.lookupLocked(name)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	delete(m.entries, name)
+	e.removed = true
+	m.cancelTimersLocked(e)
+	m.mu.Unlock()
+	if err := e.w.Close(ctx); err != nil {
+		return fmt.Errorf("monitor: remove: %w", err)
+	}
+	return nil
+}
+
+// lookupLocked finds a hosted, fully opened resource. Called with m.mu
+// held.
+func (m *Monitor) lookupLocked(name string) (*entry, error) {
+	if m.closed {
+		return nil, fmt.Errorf("monitor: %q: %w", name, ErrShutdown)
+	}
+	e := m.entries[name]
+	if e == nil || e.w == nil {
+		return nil, fmt.Errorf("monitor: %q: %w", name, ErrNoResource)
+	}
+	return e, nil
+}
+
+func (m *Monitor) lookup(name string) (*entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lookupLocked(name)
+}
+
+// cancelTimersLocked drops e's pending restart or retry, and what its
+// clean-up would start. Called with m.mu held.
+func (m *Monitor) cancelTimersLocked(e *entry) {
+	e.gen++
+	if e.timer != nil {
+		e.timer.Stop()
+		e.timer = nil
+	}
+	e.nextRestart = time.Time{}
+	e.deferred = false
+	if e.removed {
+		for t := range e.hangTimers {
+			t.Stop()
+		}
+		clear(e.hangTimers)
+	}
+}
+
+// quarantined reports whether a call of e has been abandoned for longer
+// than DeadlockTimeout and still runs (R35).
+func (m *Monitor) quarantined(e *entry) bool {
+	if m.deadlock == resource.Never {
+		return false
+	}
+	old := e.w.Status().OldestAbandoned
+	return !old.IsZero() && m.clock.Now().Sub(old) >= m.deadlock
+}
+
+// Online brings a resource online (R10): it returns at once with its
+// pending state. An operator's Online resets the restart count and any
+// failover state (R31). It is refused with resource.ErrQuarantined while a
+// call of the resource is deadlocked (R35).
+func (m *Monitor) Online(name string) (resource.State, error) {
+	e, err := m.lookup(name)
+	if err != nil {
+		return resource.Unknown, err
+	}
+	if m.quarantined(e) {
+		return e.w.State(), fmt.Errorf("monitor: online %q: %w", name, resource.ErrQuarantined)
+	}
+	m.mu.Lock()
+	m.cancelTimersLocked(e)
+	e.failures, e.restarts, e.failover = nil, nil, FailoverNone
+	m.mu.Unlock()
+	return e.w.Online()
+}
+
+// Offline takes a resource offline (R10), cancelling a pending restart. It
+// is refused with resource.ErrQuarantined while a call is deadlocked (R35).
+func (m *Monitor) Offline(name string) (resource.State, error) {
+	e, err := m.lookup(name)
+	if err != nil {
+		return resource.Unknown, err
+	}
+	if m.quarantined(e) {
+		return e.w.State(), fmt.Errorf("monitor: offline %q: %w", name, resource.ErrQuarantined)
+	}
+	m.mu.Lock()
+	m.cancelTimersLocked(e)
+	m.mu.Unlock()
+	return e.w.Offline()
+}
+
+// Terminate forces a resource down (R17), also while it is quarantined
+// (R35), cancelling a pending restart.
+func (m *Monitor) Terminate(ctx context.Context, name string) error {
+	e, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.cancelTimersLocked(e)
+	m.mu.Unlock()
+	return e.w.Terminate(ctx)
+}
+
+// Probe asks an Offline resource whether it is in fact running (R7).
+func (m *Monitor) Probe(ctx context.Context, name string) (resource.State, error) {
+	e, err := m.lookup(name)
+	if err != nil {
+		return resource.Unknown, err
+	}
+	return e.w.Probe(ctx)
+}
+
+// Wait waits until nothing is pending on the resource (R10).
+func (m *Monitor) Wait(ctx context.Context, name string) error {
+	e, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	return e.w.Wait(ctx)
+}
+
+// SetMaintenance puts a resource in maintenance or takes it out (R74).
+func (m *Monitor) SetMaintenance(ctx context.Context, name string, on bool) error {
+	e, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	return e.w.SetMaintenance(ctx, on)
+}
+
+// SetPolicy changes a resource's common properties while it runs (R30,
+// R51): the wrapper's time-outs and check intervals at once, the restart
+// policy from the next failure. A bad policy changes nothing.
+func (m *Monitor) SetPolicy(name string, p Policy) error {
+	res, err := p.resolve()
+	if err != nil {
+		return fmt.Errorf("monitor: set policy of %q: Policy.%w", name, err)
+	}
+	e, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := e.w.SetPolicy(p.Policy); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	e.policy = res
+	m.mu.Unlock()
+	return nil
+}
+
+// Policy returns a resource's common properties, defaults filled in.
+func (m *Monitor) Policy(name string) (Policy, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.lookupLocked(name)
+	if err != nil {
+		return Policy{}, err
+	}
+	return e.policy.Policy, nil
+}
+
+// Control passes a resource-specific control code (resource
+// FirstResourceControlCode and above) to the resource's Controller (R51).
+// Other codes return an error wrapping resource.ErrUnsupported.
+func (m *Monitor) Control(ctx context.Context, name string, code resource.ControlCode, in []byte) ([]byte, error) {
+	e, err := m.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if code < resource.FirstResourceControlCode {
+		return nil, fmt.Errorf("monitor: control %#x of %q: %w", code, name, resource.ErrUnsupported)
+	}
+	return e.w.Control(ctx, code, in)
+}
+
+// Resources returns the names of the hosted resources, sorted.
+func (m *Monitor) Resources() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := make([]string, 0, len(m.entries))
+	for name, e := range m.entries {
+		if e.w != nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// onEvent is each wrapper's sink. It applies the restart policy first, so
+// that when a subscriber sees a failure its consequences are already
+// scheduled, then publishes the event. It never blocks (R36).
+func (m *Monitor) onEvent(e *entry, ev resource.Event) {
+	if ev.Kind == resource.StateChanged && ev.To == resource.Failed &&
+		(ev.From == resource.Online || ev.From == resource.OnlinePending) {
+		m.onFailure(e, ev)
+	}
+	m.publish(ev)
+}
+
+// onFailure applies R31–R34 to one failure: the resource's work is
+// terminated (it stays Failed, R17) and, by the verdict, a restart or a
+// retry is scheduled or a failover requested.
+func (m *Monitor) onFailure(e *entry, ev resource.Event) {
+	m.mu.Lock()
+	if m.closed || e.removed {
+		m.mu.Unlock()
+		return
+	}
+	now := m.clock.Now()
+	e.lastFailure, e.lastFailureAt = ev.Err, now
+	m.cancelTimersLocked(e)
+	var v verdict
+	e.failures, v = decide(e.policy, e.failures, now)
+	gen := e.gen
+	cleanup := make(chan struct{})
+	e.cleanup = cleanup
+	switch v {
+	case restartLater:
+		delay := e.policy.RestartDelay
+		if m.jitter > 0 {
+			delay += time.Duration(m.rand(int64(m.jitter)))
+		}
+		m.armLocked(e, delay, func() { m.restart(e, gen, cleanup) })
+	case retryLater:
+		m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
+	}
+	m.mu.Unlock()
+	m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", len(e.failures), "verdict", v.String())
+
+	m.wg.Go(func() {
+		defer close(cleanup)
+		if err := e.w.Terminate(m.life); err != nil {
+			m.logger.Warn("terminate after failure", "resource", e.name, "err", err)
+		}
+		if v != requestFailover {
+			return
+		}
+		m.mu.Lock()
+		if gen != e.gen || m.closed || e.removed {
+			m.mu.Unlock()
+			return
+		}
+		e.failover = FailoverRequested
+		m.mu.Unlock()
+		m.logger.Warn("failover requested", "resource", e.name, "group", e.group)
+		_ = e.w.Emit(resource.Event{Kind: resource.FailoverRequested, Group: e.group, Err: ev.Err})
+	})
+}
+
+// armLocked schedules f after d as e's pending restart or retry. Called
+// with m.mu held.
+func (m *Monitor) armLocked(e *entry, d time.Duration, f func()) {
+	e.nextRestart = m.clock.Now().Add(d)
+	if d <= 0 {
+		m.wg.Go(f) // NoDelay: at once (a mock clock fires no zero timer by itself)
+		return
+	}
+	e.timer = m.clock.AfterFunc(d, f)
+}
+
+// restart brings e online again after a failure (R31), once the clean-up
+// Terminate has returned, unless something newer decided otherwise.
+func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
+	select {
+	case <-cleanup:
+	case <-m.life.Done():
+		return
+	}
+	m.mu.Lock()
+	if gen != e.gen || m.closed || e.removed {
+		m.mu.Unlock()
+		return
+	}
+	e.timer, e.nextRestart = nil, time.Time{}
+	if m.quarantined(e) {
+		e.deferred = true // R35: the restart waits for the hung call
+		m.mu.Unlock()
+		return
+	}
+	now := m.clock.Now()
+	e.restarts = append(window(e.restarts, now, e.policy.RestartPeriod), now)
+	m.mu.Unlock()
+	m.logger.Info("restarting", "resource", e.name)
+	if _, err := e.w.Online(); err != nil {
+		m.logger.Warn("restart refused", "resource", e.name, "err", err)
+	}
+}
+
+// retry tries a resource left Failed again with a fresh restart window
+// (R34).
+func (m *Monitor) retry(e *entry, gen uint64, cleanup <-chan struct{}) {
+	m.mu.Lock()
+	if gen == e.gen {
+		e.failures, e.restarts, e.failover = nil, nil, FailoverNone
+	}
+	m.mu.Unlock()
+	m.restart(e, gen, cleanup)
+}
+
+// AcceptFailover accepts the failover request of a group (R31): its
+// members are taken offline — Terminate for those pending — and when all
+// are, a GroupReadyToMove event follows. A resource whose failover was
+// accepted is not restarted or retried here (R34).
+func (m *Monitor) AcceptFailover(group string) error {
+	members, requester, err := m.answer(group, FailoverAccepted)
+	if err != nil {
+		return err
+	}
+	m.wg.Go(func() {
+		for _, e := range members {
+			m.takeOffline(e)
+		}
+		if m.life.Err() != nil {
+			return
+		}
+		m.logger.Info("group ready to move", "group", group)
+		_ = requester.w.Emit(resource.Event{Kind: resource.GroupReadyToMove, Group: group})
+	})
+	return nil
+}
+
+// DeclineFailover declines the failover request of a group (R31): nothing
+// moves, and the failed resources are tried again after their
+// RetryPeriodOnFailure with a fresh window (R34).
+func (m *Monitor) DeclineFailover(group string) error {
+	_, _, err := m.answer(group, FailoverDeclined)
+	return err
+}
+
+// answer records the cluster layer's answer for group and returns its
+// members and the resource that asked.
+func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, nil, fmt.Errorf("monitor: failover of %q: %w", group, ErrShutdown)
+	}
+	var members []*entry
+	var requester *entry
+	for _, e := range m.entries {
+		if e.group != group || e.w == nil {
+			continue
+		}
+		members = append(members, e)
+		if e.failover == FailoverRequested {
+			requester = e
+		}
+	}
+	if requester == nil {
+		return nil, nil, fmt.Errorf("monitor: failover of group %q: %w", group, ErrNoFailoverRequest)
+	}
+	slices.SortFunc(members, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
+	for _, e := range members {
+		if e.failover != FailoverRequested {
+			continue
+		}
+		e.failover = to
+		m.cancelTimersLocked(e)
+		if to == FailoverDeclined && e.policy.RetryPeriodOnFailure != resource.Never {
+			gen, cleanup := e.gen, e.cleanup
+			m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
+		}
+	}
+	return members, requester, nil
+}
+
+// takeOffline takes e offline for a group move, terminating it when it is
+// pending, and waits (within the monitor's life) until it is.
+func (m *Monitor) takeOffline(e *entry) {
+	m.mu.Lock()
+	cleanup := e.cleanup
+	m.cancelTimersLocked(e)
+	m.mu.Unlock()
+	if cleanup != nil {
+		select {
+		case <-cleanup:
+		case <-m.life.Done():
+			return
+		}
+	}
+	switch e.w.State() {
+	case resource.OnlinePending:
+		_ = e.w.Terminate(m.life)
+	case resource.Online, resource.Failed:
+		if _, err := e.w.Offline(); err == nil {
+			_ = e.w.Wait(m.life)
+		}
+	case resource.OfflinePending:
+		_ = e.w.Wait(m.life)
+	}
+}
+
+// onAbandon arms hang detection for a call of e abandoned at at (R35).
+func (m *Monitor) onAbandon(e *entry, at time.Time) {
+	if m.deadlock == resource.Never {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || e.removed {
+		return
+	}
+	var t *clock.Timer
+	t = m.clock.AfterFunc(at.Add(m.deadlock).Sub(m.clock.Now()), func() {
+		m.mu.Lock()
+		delete(e.hangTimers, t)
+		m.mu.Unlock()
+		m.checkHang(e)
+	})
+	e.hangTimers[t] = true
+}
+
+// checkHang reports each call of e abandoned for DeadlockTimeout or longer
+// once, as a Deadlock event with its stack (R35).
+func (m *Monitor) checkHang(e *entry) {
+	now := m.clock.Now()
+	for _, c := range e.w.Abandoned() {
+		if now.Sub(c.AbandonedAt) < m.deadlock {
+			continue
+		}
+		key := fmt.Sprint(c.Op, c.Started.UnixNano(), c.AbandonedAt.UnixNano())
+		m.mu.Lock()
+		seen := e.reported[key]
+		e.reported[key] = true
+		m.mu.Unlock()
+		if seen {
+			continue
+		}
+		err := fmt.Errorf("%v abandoned %v ago and still running: %w", c.Op, now.Sub(c.AbandonedAt), resource.ErrQuarantined)
+		m.logger.Error("deadlock", "resource", e.name, "op", c.Op, "err", err, "stack", string(c.Stack))
+		_ = e.w.Emit(resource.Event{Kind: resource.Deadlock, Op: c.Op, Err: err, Stack: c.Stack})
+	}
+}
+
+// onReturn is told that an abandoned call of e returned: a restart that
+// waited for the quarantine to end goes ahead (R35).
+func (m *Monitor) onReturn(e *entry) {
+	m.mu.Lock()
+	if !e.deferred || m.quarantined(e) || m.closed || e.removed {
+		m.mu.Unlock()
+		return
+	}
+	e.deferred = false
+	gen, cleanup := e.gen, e.cleanup
+	m.mu.Unlock()
+	m.wg.Go(func() { m.restart(e, gen, cleanup) })
+}
+
+// Status is a snapshot of one hosted resource (R36).
+type Status struct {
+	wrapper.Status
+	Type  string
+	Group string
+	// Failures is the number of failures within RestartPeriod (R33);
+	// LastFailure and LastFailureAt the latest, whenever it was.
+	Failures      int
+	LastFailure   error
+	LastFailureAt time.Time
+	// Restarts is the number of restarts the monitor began within
+	// RestartPeriod.
+	Restarts int
+	// NextRestart is when a scheduled restart or retry is due; zero when
+	// none is.
+	NextRestart time.Time
+	Failover    FailoverState
+	// Quarantined: a call has been abandoned for DeadlockTimeout or longer
+	// and still runs; Online and Offline are refused (R35).
+	Quarantined bool
+}
+
+// Status returns a snapshot of one resource.
+func (m *Monitor) Status(name string) (Status, error) {
+	e, err := m.lookup(name)
+	if err != nil {
+		return Status{}, err
+	}
+	return m.status(e), nil
+}
+
+func (m *Monitor) status(e *entry) Status {
+	ws := e.w.Status()
+	q := m.quarantined(e)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock.Now()
+	return Status{
+		Status: ws, Type: e.typ, Group: e.group,
+		Failures:    len(window(e.failures, now, e.policy.RestartPeriod)),
+		LastFailure: e.lastFailure, LastFailureAt: e.lastFailureAt,
+		Restarts:    len(window(e.restarts, now, e.policy.RestartPeriod)),
+		NextRestart: e.nextRestart, Failover: e.failover, Quarantined: q,
+	}
+}
+
+// StatusAll returns a snapshot of every resource, sorted by name.
+func (m *Monitor) StatusAll() []Status {
+	m.mu.Lock()
+	entries := make([]*entry, 0, len(m.entries))
+	for _, e := range m.entries {
+		if e.w != nil {
+			entries = append(entries, e)
+		}
+	}
+	m.mu.Unlock()
+	out := make([]Status, len(entries))
+	for i, e := range entries {
+		out[i] = m.status(e)
+	}
+	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Shutdown takes every resource down and closes it (R38): Online and
+// Failed resources go offline (an Offline that hangs escalates to
+// Terminate, R16), pending ones and those that stay pending are
+// terminated, and each is closed. It returns when every goroutine the
+// monitor started has ended, or when ctx ends, with an error naming what
+// it left running. After Shutdown every method returns ErrShutdown.
+func (m *Monitor) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	entries := make([]*entry, 0, len(m.entries))
+	for _, e := range m.entries {
+		e.removed = true
+		m.cancelTimersLocked(e)
+		if e.w != nil {
+			entries = append(entries, e)
+		}
+	}
+	m.mu.Unlock()
+	m.stop() // ends the clean-ups and group moves in flight
+
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		wg.Go(func() {
+			if err := m.shutdownOne(ctx, e); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("monitor goroutines still running: %w", ctx.Err()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return fmt.Errorf("monitor: shutdown left running: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (m *Monitor) shutdownOne(ctx context.Context, e *entry) error {
+	switch e.w.State() {
+	case resource.OnlinePending, resource.OfflinePending:
+		_ = e.w.Terminate(ctx)
+	case resource.Online, resource.Failed:
+		if _, err := e.w.Offline(); err == nil {
+			if err := e.w.Wait(ctx); err != nil && ctx.Err() != nil {
+				_ = e.w.Terminate(ctx)
+			}
+		}
+	}
+	if err := e.w.Close(ctx); err != nil {
+		return err
+	}
+	return nil
+}

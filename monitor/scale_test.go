@@ -1,0 +1,67 @@
+package monitor_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/resdll/resdll/monitor"
+	"github.com/resdll/resdll/properties"
+	"github.com/resdll/resdll/resource"
+	"github.com/resdll/resdll/wrapper"
+)
+
+// noop is the cheapest resource: every entry point succeeds at once.
+type noop struct{ checks *atomic.Int64 }
+
+func (noop) Online(context.Context) error    { return nil }
+func (noop) Offline(context.Context) error   { return nil }
+func (n noop) IsAlive(context.Context) error { n.checks.Add(1); return nil }
+
+// Scale by design (issue 5): 10 000 hosted Online resources cost no
+// goroutine while idle — the count is the same as with none, before and
+// after a round of health checks. Measured: 0 goroutines per idle resource.
+func TestIdleResourcesOwnNoGoroutine(t *testing.T) {
+	const n = 10_000
+	synctest.Test(t, func(t *testing.T) {
+		var checks atomic.Int64
+		m, err := monitor.New(monitor.Options{Clock: clock.New(), DefaultPolicy: monitor.Policy{
+			Policy: wrapper.Policy{IsAliveInterval: time.Minute, LooksAliveInterval: resource.Never},
+		}})
+		require.NoError(t, err)
+		typ, err := resource.NewType("noop", nil, func(context.Context, string, properties.Values) (resource.Resource, error) {
+			return noop{&checks}, nil
+		})
+		require.NoError(t, err)
+		require.NoError(t, m.RegisterType(typ))
+		synctest.Wait()
+		base := runtime.NumGoroutine()
+
+		for i := range n {
+			name := fmt.Sprint("r", i)
+			require.NoError(t, m.Add(t.Context(), monitor.Spec{Name: name, Type: "noop"}))
+			_, err := m.Online(name)
+			require.NoError(t, err)
+		}
+		synctest.Wait()
+		for _, st := range m.StatusAll() {
+			require.Equal(t, resource.Online, st.State, st.Name)
+		}
+		assert.Equal(t, base, runtime.NumGoroutine(), "%d idle Online resources", n)
+
+		time.Sleep(time.Minute) // fake time: every resource is checked once
+		synctest.Wait()
+		assert.Equal(t, int64(n), checks.Load())
+		assert.Equal(t, base, runtime.NumGoroutine(), "after a round of checks")
+
+		require.NoError(t, m.Shutdown(t.Context()))
+	})
+}

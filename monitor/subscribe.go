@@ -1,0 +1,50 @@
+package monitor
+
+import (
+	"github.com/resdll/resdll/resource"
+	"github.com/resdll/resdll/wrapper"
+)
+
+// Subscription receives the monitor's events through a bounded queue of its
+// own (R36): the monitor never waits for it; when the queue is full the
+// subscriber later receives one event of kind resource.EventsDropped whose
+// Dropped field says how many it missed. Status still shows every failure
+// and failover request.
+type Subscription struct {
+	m *Monitor
+	q *wrapper.EventQueue
+}
+
+// Subscribe returns a subscription with a queue of size events
+// (DefaultSubscriptionSize when size is 0 or less). Events of one resource
+// arrive in sequence order.
+func (m *Monitor) Subscribe(size int) *Subscription {
+	if size <= 0 {
+		size = DefaultSubscriptionSize
+	}
+	s := &Subscription{m: m, q: wrapper.NewEventQueue(size)}
+	m.subMu.Lock()
+	m.subs[s] = struct{}{}
+	m.subMu.Unlock()
+	return s
+}
+
+// C returns the channel the events arrive on. It is never closed: stop
+// reading after Close.
+func (s *Subscription) C() <-chan resource.Event { return s.q.C() }
+
+// Close ends the subscription; events after it are not queued.
+func (s *Subscription) Close() {
+	s.m.subMu.Lock()
+	delete(s.m.subs, s)
+	s.m.subMu.Unlock()
+}
+
+// publish hands ev to every subscription without blocking.
+func (m *Monitor) publish(ev resource.Event) {
+	m.subMu.RLock()
+	defer m.subMu.RUnlock()
+	for s := range m.subs {
+		s.q.Sink(ev)
+	}
+}
