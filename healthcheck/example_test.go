@@ -20,7 +20,7 @@ type disk struct {
 }
 
 func (*disk) HasLooksAlive() bool { return false }
-func (d *disk) Check(op resource.Op, done func(error)) bool {
+func (d *disk) Check(op resource.Op, done func(error)) healthcheck.Start {
 	d.mu.Lock()
 	d.n++
 	n := d.n
@@ -30,9 +30,9 @@ func (d *disk) Check(op resource.Op, done func(error)) bool {
 	} else {
 		done(nil)
 	}
-	return true
+	return healthcheck.Started
 }
-func (d *disk) Fail(err error) { d.failed <- err }
+func (d *disk) Fail(_ resource.Op, err error) { d.failed <- err }
 
 // A scheduler checks a target every IsAliveInterval; with FailureThreshold
 // 2 the second failed check in a row is handed to the target as a failure.

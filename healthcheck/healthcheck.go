@@ -59,24 +59,39 @@ func (p Policy) Resolve() (Policy, error) {
 	return p, nil
 }
 
-// Target is what a Scheduler checks. Package wrapper's Wrapper implements
-// it.
+// Start is what Target.Check did with a tick.
+type Start uint8
+
+const (
+	// Started: the check runs; done will be called once.
+	Started Start = iota
+	// StillRunning: the previous check of the same kind still runs; the
+	// tick starts none and counts as one more failed check (R21).
+	StillRunning
+	// Skipped: the target cannot be checked now for another reason (the
+	// other kind of check runs, R5; an operation is pending; it is not
+	// Online); the tick is neither a pass nor a failure.
+	Skipped
+)
+
+// Target is what a Scheduler checks; package wrapper adapts a Wrapper to it
+// for each online period.
 type Target interface {
 	// HasLooksAlive reports whether the target has a LooksAlive check.
 	HasLooksAlive() bool
 
 	// Check starts one check, op being resource.OpIsAlive or
-	// resource.OpLooksAlive, and returns at once. It calls done exactly once
-	// with the outcome: nil, the check's error, or an error wrapping
-	// resource.ErrCheckTimeout when the check did not return within the
-	// target's check timeout. It returns false, starts nothing and never
-	// calls done when a check of the target is still running (R21) or the
-	// target is not Online.
-	Check(op resource.Op, done func(err error)) bool
+	// resource.OpLooksAlive, and returns at once. When it returns Started
+	// it calls done exactly once with the outcome: nil, the check's error,
+	// or an error wrapping resource.ErrCheckTimeout when the check did not
+	// return within the target's check timeout. Otherwise it starts nothing
+	// and never calls done.
+	Check(op resource.Op, done func(err error)) Start
 
-	// Fail hands the target a failure: FailureThreshold failed checks in a
-	// row outside the startup grace (R21, R24). The target latches it.
-	Fail(err error)
+	// Fail hands the target a failure: FailureThreshold failed checks of
+	// kind op in a row outside the startup grace (R21, R24). The target
+	// latches it.
+	Fail(op resource.Op, err error)
 }
 
 // Checker is the scheduler side, as package wrapper sees it.
@@ -91,9 +106,10 @@ type Registration interface {
 	// SetPolicy changes the intervals, threshold and grace; the next ticks
 	// use them.
 	SetPolicy(p Policy)
-	// Unregister stops the checks: no Check starts after it returns. A
-	// check already running finishes and its result is dropped. Calling it
-	// again does nothing.
+	// Unregister stops the checks: no tick arms or queues after it
+	// returns, and results that come in later are dropped. A tick already
+	// on its way may still call Check once; targets refuse checks from a
+	// registration they no longer use. Calling it again does nothing.
 	Unregister()
 }
 
@@ -119,14 +135,22 @@ type Scheduler struct {
 	logger *slog.Logger
 	max    int // MaxConcurrentChecks; 0: no bound
 
-	mu      sync.Mutex   // guards running and queue
-	running int          // checks holding a slot
-	queue   []queuedTick // ticks waiting for a slot, oldest first
+	mu      sync.Mutex         // guards running, queue and inQueue
+	running int                // checks holding a slot
+	queue   []queuedTick       // ticks waiting for a slot, oldest first
+	inQueue map[queuedKey]bool // what queue holds
 }
 
 type queuedTick struct {
 	r  *registration
 	op resource.Op
+}
+
+// queuedKey marks a (registration, kind) already in the queue, so a target
+// waits there once however many of its ticks come.
+type queuedKey struct {
+	r *registration
+	i int
 }
 
 // New returns a scheduler. A negative MaxConcurrentChecks is treated as 0.
@@ -164,7 +188,7 @@ type registration struct {
 	since    time.Time       // when checking began, for StartupGrace
 	timers   [2]*clock.Timer // IsAlive, LooksAlive; nil when not armed
 	due      [2]time.Time    // when each armed tick is due
-	failures int             // failed checks in a row
+	failures [2]int          // failed checks in a row, per kind (R24)
 	gen      uint64          // bumped by Unregister and SetPolicy; stale ticks see a different one
 	stopped  bool
 }
@@ -176,12 +200,7 @@ func slot(op resource.Op) int {
 	return 0
 }
 
-func (r *registration) interval(op resource.Op) time.Duration {
-	if op == resource.OpLooksAlive {
-		return r.policy.LooksAliveInterval
-	}
-	return r.policy.IsAliveInterval
-}
+func (r *registration) interval(op resource.Op) time.Duration { return intervalOf(r.policy, op) }
 
 // arm schedules the next check of kind op one interval after the last one
 // was due (or after now, for the first), so ticks do not drift when a timer
@@ -218,7 +237,14 @@ func (r *registration) tick(op resource.Op, gen uint64) {
 func (s *Scheduler) run(r *registration, op resource.Op) {
 	s.mu.Lock()
 	if s.max > 0 && s.running >= s.max {
-		s.queue = append(s.queue, queuedTick{r, op})
+		k := queuedKey{r, slot(op)}
+		if !s.inQueue[k] {
+			if s.inQueue == nil {
+				s.inQueue = make(map[queuedKey]bool)
+			}
+			s.inQueue[k] = true
+			s.queue = append(s.queue, queuedTick{r, op})
+		}
 		s.mu.Unlock()
 		return
 	}
@@ -235,6 +261,7 @@ func (s *Scheduler) release() {
 	for len(s.queue) > 0 {
 		q := s.queue[0]
 		s.queue = s.queue[1:]
+		delete(s.inQueue, queuedKey{q.r, slot(q.op)})
 		if q.r.isStopped() {
 			continue
 		}
@@ -257,11 +284,14 @@ func (r *registration) isStopped() bool {
 func (r *registration) check(op resource.Op) {
 	var once sync.Once
 	free := func() { once.Do(r.s.release) }
-	if !r.t.Check(op, func(err error) { free(); r.result(op, err) }) {
+	switch r.t.Check(op, func(err error) { free(); r.result(op, err) }) {
+	case StillRunning:
 		free()
 		// R21: the previous check is still running; this tick counts as
 		// one more failed check.
 		r.result(op, fmt.Errorf("%v: the previous check is still running: %w", op, resource.ErrCheckTimeout))
+	case Skipped:
+		free()
 	}
 }
 
@@ -272,8 +302,9 @@ func (r *registration) result(op resource.Op, err error) {
 		r.mu.Unlock()
 		return
 	}
+	i := slot(op)
 	if err == nil {
-		r.failures = 0
+		r.failures[i] = 0
 		r.mu.Unlock()
 		return
 	}
@@ -281,16 +312,16 @@ func (r *registration) result(op resource.Op, err error) {
 		r.mu.Unlock() // R24: inside the grace failures do not count
 		return
 	}
-	r.failures++
-	fail := r.failures >= r.policy.FailureThreshold
+	r.failures[i]++
+	n, threshold := r.failures[i], r.policy.FailureThreshold
+	fail := n >= threshold
 	if fail {
-		r.failures = 0
+		r.failures[i] = 0
 	}
-	n, threshold := r.failures, r.policy.FailureThreshold
 	r.mu.Unlock()
 	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)
 	if fail {
-		r.t.Fail(err)
+		r.t.Fail(op, err)
 	}
 }
 
@@ -309,13 +340,34 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.stopped {
 		return
 	}
-	r.stopTimers()
-	r.gen++
+	old := r.policy
 	r.policy = p
-	r.arm(resource.OpIsAlive, true)
-	if r.t.HasLooksAlive() {
-		r.arm(resource.OpLooksAlive, true)
+	r.gen++
+	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
+		i := slot(op)
+		if t := r.timers[i]; t != nil {
+			t.Stop()
+			r.timers[i] = nil
+		}
+		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
+			continue
+		}
+		// Keep the schedule's phase: the next tick comes one new interval
+		// after the last one was due.
+		prev := time.Time{}
+		if d := intervalOf(old, op); !r.due[i].IsZero() && d > 0 {
+			prev = r.due[i].Add(-d)
+		}
+		r.due[i] = prev
+		r.arm(op, prev.IsZero())
 	}
+}
+
+func intervalOf(p Policy, op resource.Op) time.Duration {
+	if op == resource.OpLooksAlive {
+		return p.LooksAliveInterval
+	}
+	return p.IsAliveInterval
 }
 
 func (r *registration) Unregister() {

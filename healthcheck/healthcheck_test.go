@@ -34,17 +34,17 @@ type target struct {
 
 func (t *target) HasLooksAlive() bool { return t.looks }
 
-func (t *target) Check(op resource.Op, done func(error)) bool {
+func (t *target) Check(op resource.Op, done func(error)) healthcheck.Start {
 	t.mu.Lock()
 	if t.running {
 		t.mu.Unlock()
-		return false
+		return healthcheck.StillRunning
 	}
 	t.checks = append(t.checks, op)
 	if t.hold {
 		t.running = true
 		t.mu.Unlock()
-		return true
+		return healthcheck.Started
 	}
 	var err error
 	if len(t.results) > 0 {
@@ -52,10 +52,10 @@ func (t *target) Check(op resource.Op, done func(error)) bool {
 	}
 	t.mu.Unlock()
 	done(err)
-	return true
+	return healthcheck.Started
 }
 
-func (t *target) Fail(err error) {
+func (t *target) Fail(_ resource.Op, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fails = append(t.fails, err)
@@ -213,13 +213,13 @@ type slowTarget struct {
 }
 
 func (*slowTarget) HasLooksAlive() bool { return false }
-func (t *slowTarget) Check(_ resource.Op, done func(error)) bool {
+func (t *slowTarget) Check(_ resource.Op, done func(error)) healthcheck.Start {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.dones = append(t.dones, done)
-	return true
+	return healthcheck.Started
 }
-func (*slowTarget) Fail(error) {}
+func (*slowTarget) Fail(resource.Op, error) {}
 func (t *slowTarget) started() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -250,4 +250,45 @@ func TestMaxConcurrentChecks(t *testing.T) {
 	first.mu.Unlock()
 	done(resource.ErrCheckTimeout) // timed out: the slot is free at once
 	require.Eventually(t, func() bool { return second.started() == 1 }, 10*time.Second, time.Millisecond)
+}
+
+// R24, R5: failures count per kind: a passing LooksAlive does not hide a
+// failing IsAlive, and a tick skipped because the other kind runs is
+// neither a pass nor a failure.
+func TestFailuresPerKind(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &kindTarget{isAlive: errSick}
+	reg := s.Register(tg, resolve(t, healthcheck.Policy{IsAliveInterval: 4 * time.Second, LooksAliveInterval: time.Second, FailureThreshold: 2}))
+	defer reg.Unregister()
+	for range 8 {
+		clk.Add(time.Second)
+	}
+	require.Eventually(t, func() bool { return tg.failed() == resource.OpIsAlive }, 10*time.Second, time.Millisecond)
+}
+
+type kindTarget struct {
+	isAlive error
+	mu      sync.Mutex
+	fail    resource.Op
+}
+
+func (*kindTarget) HasLooksAlive() bool { return true }
+func (t *kindTarget) Check(op resource.Op, done func(error)) healthcheck.Start {
+	if op == resource.OpIsAlive {
+		done(t.isAlive)
+	} else {
+		done(nil)
+	}
+	return healthcheck.Started
+}
+func (t *kindTarget) Fail(op resource.Op, _ error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fail = op
+}
+func (t *kindTarget) failed() resource.Op {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fail
 }

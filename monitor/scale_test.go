@@ -55,12 +55,14 @@ func TestIdleResourcesOwnNoGoroutine(t *testing.T) {
 		for _, st := range m.StatusAll() {
 			require.Equal(t, resource.Online, st.State, st.Name)
 		}
-		assert.Equal(t, base, runtime.NumGoroutine(), "%d idle Online resources", n)
+		// NumGoroutine counts the whole process: goroutines of earlier tests
+		// may still be ending, so the count may drop, never grow.
+		assert.LessOrEqual(t, runtime.NumGoroutine(), base, "%d idle Online resources", n)
 
 		time.Sleep(time.Minute) // fake time: every resource is checked once
 		synctest.Wait()
 		assert.Equal(t, int64(n), checks.Load())
-		assert.Equal(t, base, runtime.NumGoroutine(), "after a round of checks")
+		assert.LessOrEqual(t, runtime.NumGoroutine(), base, "after a round of checks")
 
 		require.NoError(t, m.Shutdown(t.Context()))
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/resdll/resdll/healthcheck"
 	"github.com/resdll/resdll/resource"
 )
 
@@ -148,6 +149,7 @@ type core struct {
 	lastTermErr error      // the last Terminator's error (R17)
 
 	checking    bool                        // registered with the checker
+	period      uint64                      // online periods so far; the current one while Online (R21)
 	maintenance bool                        // R74
 	results     map[resource.Op]checkResult // R22
 	maintErr    error                       // R74: the last failure seen in maintenance
@@ -157,8 +159,9 @@ type core struct {
 	queueToken uint64 // the admission the queued operation waits for (R39)
 	slot       bool   // the pending operation holds the gate's slot
 
-	closing bool // Close was called; the resource's Close runs when all calls returned
-	closed  bool // the resource's Close has run (or there is none)
+	closing  bool  // Close was called; the resource's Close runs when all calls returned
+	closed   bool  // the resource's Close has run (or there is none)
+	closeErr error // what the resource's Close returned (R19)
 
 	calls  map[callID]*call
 	nextID callID
@@ -206,6 +209,7 @@ func (c *core) move(a *acts, now time.Time, in resource.Input, op resource.Op, e
 		c.stopChecks(a, now)
 	}
 	if to == resource.Online {
+		c.period++
 		c.maintErr = nil
 		c.results = map[resource.Op]checkResult{} // R22: a pass until the first check
 		c.checking = true
@@ -313,6 +317,7 @@ func (c *core) request(op resource.Op, now time.Time) (acts, error) {
 	if k := c.calls[c.probe]; k != nil {
 		c.abandon(&a, k, now) // the operation decides now; it waits for the Probe to return (R14)
 	}
+	c.probe = 0 // a Probe result that comes in later is stale (R7)
 	c.move(&a, now, in, op, nil, false)
 	c.op, c.opStart, c.exempt = op, now, false
 	if c.gated {
@@ -481,6 +486,7 @@ func (c *core) terminate(now time.Time) (acts, bool, error) {
 	if c.phase != phaseIdle {
 		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
 	}
+	c.probe = 0 // Terminate decides; a Probe result that comes in later is stale
 	c.stopChecks(&a, now)
 	for _, k := range c.calls {
 		if k.lane != laneControl {
@@ -558,7 +564,7 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 	counts := !k.abandoned
 	switch {
 	case k.lane == laneClose:
-		c.closed = true
+		c.closed, c.closeErr = true, err
 		a.add(action{kind: actClosed})
 		return a, true
 	case k.lane == laneTerminate && id == c.termCall && c.phase == phaseTerminating:
@@ -623,10 +629,12 @@ func (c *core) waitWithoutTimeout(id callID) acts {
 }
 
 // latch moves an Online resource to Failed, once per online period (R21,
-// R23). In maintenance the failure is recorded and nothing latches (R74).
-func (c *core) latch(op resource.Op, err error, now time.Time) acts {
+// R23): a failure found in period (0: the current one) latches only while
+// that period lasts. In maintenance the failure is recorded and nothing
+// latches (R74).
+func (c *core) latch(op resource.Op, err error, period uint64, now time.Time) acts {
 	// Once per online period (R21): the first latch leaves Online.
-	if c.state != resource.Online || c.phase != phaseIdle {
+	if c.state != resource.Online || c.phase != phaseIdle || (period != 0 && period != c.period) {
 		return nil
 	}
 	if c.maintenance {
@@ -649,16 +657,28 @@ func (c *core) report(err error, now time.Time) acts {
 		c.fail(&a, now, err)
 		return a
 	}
-	return c.latch(resource.OpReport, err, now)
+	return c.latch(resource.OpReport, err, 0, now)
 }
 
-// startCheck starts a health check when one may run (R5, R15, R21).
-func (c *core) startCheck(op resource.Op, now time.Time) (acts, callID, bool) {
-	if c.state != resource.Online || !c.checking || c.phase != phaseIdle || c.blocked() {
-		return nil, 0, false
+// startCheck starts a health check of kind op for online period period
+// (0: the current one) when one may run (R5, R15, R21). It answers
+// healthcheck.StillRunning when a check of the same kind still runs (the
+// tick counts as failed, R21) and healthcheck.Skipped for every other
+// reason not to start.
+func (c *core) startCheck(op resource.Op, period uint64, now time.Time) (acts, callID, healthcheck.Start) {
+	if c.state != resource.Online || !c.checking || c.phase != phaseIdle || (period != 0 && period != c.period) {
+		return nil, 0, healthcheck.Skipped
+	}
+	for _, k := range c.calls {
+		if k.lane == laneCheck && k.op == op {
+			return nil, 0, healthcheck.StillRunning
+		}
+	}
+	if c.blocked() {
+		return nil, 0, healthcheck.Skipped // the other kind runs (R5)
 	}
 	k := c.newCall(op, laneCheck, now)
-	return acts{{kind: actStart, call: *k}}, k.id, true
+	return acts{{kind: actStart, call: *k}}, k.id, healthcheck.Started
 }
 
 // startProbe starts Probe's IsAlive (R7). Only an Offline resource with

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resdll/resdll/healthcheck"
 	"github.com/resdll/resdll/resource"
 )
 
@@ -60,7 +61,8 @@ type harness struct {
 	trace     []string         // the inputs so far, for failure messages
 	events    []resource.Event // every event so far
 
-	lastProbe callID // the last Probe started, for probeResult
+	lastProbe callID            // the last Probe started, for probeResult
+	lastStart healthcheck.Start // what the last startCheck answered
 }
 
 func newHarness(t testing.TB, hasTerminator, hasCloser bool) *harness {
@@ -408,7 +410,7 @@ func (h *harness) waitWithoutTimeout(id callID) acts {
 
 func (h *harness) latch(err error) acts {
 	h.t.Helper()
-	return h.apply(fmt.Sprintf("latch(%v)", err), h.c.latch(resource.OpIsAlive, err, h.now))
+	return h.apply(fmt.Sprintf("latch(%v)", err), h.c.latch(resource.OpIsAlive, err, 0, h.now))
 }
 
 func (h *harness) report(err error) acts {
@@ -418,7 +420,9 @@ func (h *harness) report(err error) acts {
 
 func (h *harness) startCheck(op resource.Op) (acts, callID, bool) {
 	h.t.Helper()
-	a, id, ok := h.c.startCheck(op, h.now)
+	a, id, st := h.c.startCheck(op, 0, h.now)
+	ok := st == healthcheck.Started
+	h.lastStart = st
 	h.apply(fmt.Sprintf("startCheck(%v)=%d, %v", op, id, ok), a)
 	if ok != (len(a) == 1) {
 		h.failf("startCheck ok=%v with actions %v", ok, actStrings(a))

@@ -3,6 +3,7 @@ package wrapper
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -77,7 +78,7 @@ func (p Policy) resolve() (resolved, error) {
 		return r, err
 	}
 	defMax := resource.Never
-	if r.PendingTimeout != resource.Never {
+	if r.PendingTimeout != resource.Never && r.PendingTimeout <= math.MaxInt64/DefaultMaxPendingFactor {
 		defMax = DefaultMaxPendingFactor * r.PendingTimeout
 	}
 	if r.MaxPendingTime, err = resource.DurationOption("MaxPendingTime", p.MaxPendingTime, defMax, true, false); err != nil {
@@ -125,7 +126,8 @@ type Options struct {
 	// clock. Tests pass a *clock.Mock.
 	Clock clock.Clock
 	// Logger receives time-outs, panics and latched failures; nil discards.
-	// Records carry the fields resource, op, state and err.
+	// Records carry the fields resource, op, state and err. The wrapper may
+	// log while holding its lock: a handler must not call the wrapper.
 	Logger *slog.Logger
 	// Sink receives every event (R4), in sequence order, from whichever
 	// goroutine caused it, never two at once. It must not block: hand the
@@ -135,7 +137,9 @@ type Options struct {
 	Policy Policy
 	// Checker schedules the health checks while the resource is Online
 	// (R20). nil gives the wrapper a [healthcheck.Scheduler] of its own on
-	// Clock; a host of many resources shares one.
+	// Clock; a host of many resources shares one. The wrapper calls
+	// Register, SetPolicy and Unregister holding its lock: they must not
+	// call back into the wrapper.
 	Checker healthcheck.Checker
 	// Schema is the resource type's property schema: SetProperties uses
 	// it to tell which properties may change while Online (R58). nil

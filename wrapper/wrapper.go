@@ -83,17 +83,24 @@ type running struct {
 	once     sync.Once
 	resolved chan struct{} // closed by resolve: the first of return and time-out
 	result   error         // written once, before resolved is closed
-	onResult func(error)   // the checker's done, called by resolve
-	fresh    bool          // a check CheckNow started (R25); a tick joins it
+	waiters  []func(error) // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved
+	fresh    bool          // a check CheckNow started (R25)
+	shared   bool          // a tick already shares this fresh check
 	timeout  *clock.Timer  // a check's or probe's time-out timer; nil when none
 }
 
-func (r *running) resolve(err error) {
+// resolve records the call's outcome once and tells its waiters. w.mu must
+// not be held.
+func (r *running) resolve(w *Wrapper, err error) {
 	r.once.Do(func() {
+		w.mu.Lock()
 		r.result = err
 		close(r.resolved)
-		if r.onResult != nil {
-			r.onResult(err)
+		waiters := r.waiters
+		r.waiters = nil
+		w.mu.Unlock()
+		for _, f := range waiters {
+			f(err)
 		}
 	})
 }
@@ -208,7 +215,7 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 			}
 		case actChecksOn:
 			if w.reg == nil {
-				w.reg = w.checker.Register(w, w.policy.checks)
+				w.reg = w.checker.Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
 			}
 		case actChecksOff:
 			if w.reg != nil {
@@ -220,14 +227,14 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 			close(w.settled.done)
 			w.settled = &settlement{done: make(chan struct{})}
 		case actClosed:
-			close(w.closed)
-			if w.release != nil {
-				later = append(later, func() {
-					if err := w.release(); err != nil {
+			later = append(later, func() {
+				if w.release != nil {
+					if err := resource.Recover(resource.OpClose, w.release); err != nil {
 						w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
 					}
-				})
-			}
+				}
+				close(w.closed) // Close returns once the release has run (R18, R41)
+			})
 		}
 	}
 	return later
@@ -335,7 +342,7 @@ func (w *Wrapper) run(r *running) {
 	if r.call.lane == laneControl {
 		<-w.ctlSem // R5: the next Control may start once this one returned
 	}
-	r.resolve(err)
+	r.resolve(w, err)
 	w.after(later)
 }
 
@@ -455,10 +462,12 @@ func (w *Wrapper) Wait(ctx context.Context) error {
 // resource Offline — a Failed resource stays Failed. It emits a Terminated
 // event carrying the Terminator's error, which it also returns; that error
 // never changes the outcome. On an Offline resource with nothing running it
-// does nothing. While a Terminate runs, Online and Offline are refused and
-// another Terminate or an Offline joins it (Offline is refused when the
-// resource is Failed, which Terminate leaves Failed). If ctx ends first, Terminate returns its error
-// and the termination goes on.
+// does nothing. While a Terminate runs, Online is refused, and another
+// Terminate or an Offline joins it (an Offline of a Failed resource, which
+// Terminate leaves Failed, is refused). A Terminate during the escalation of
+// a hung Offline (R16) joins that escalation, whose outcome the
+// Terminator's result decides. If ctx ends first, Terminate returns its
+// error and the termination goes on.
 func (w *Wrapper) Terminate(ctx context.Context) error {
 	w.mu.Lock()
 	a, wait, err := w.core.terminate(w.clock.Now())
@@ -539,7 +548,7 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	r.timeout = w.clock.AfterFunc(d, func() {
 		err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
 		w.input(func(now time.Time) acts { return w.core.checkTimedOut(id, err, now) })
-		r.resolve(err)
+		r.resolve(w, err)
 	})
 }
 
@@ -559,6 +568,13 @@ func (w *Wrapper) Close(ctx context.Context) error {
 	w.after(later)
 	select {
 	case <-w.closed:
+		w.mu.Lock()
+		err := w.core.closeErr
+		w.core.closeErr = nil // reported once; a later Close is a no-op
+		w.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("%s: close: %w", w.name, err) // R19
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("%s: close: the resource's Close waits for calls still running: %w", w.name, ctx.Err())
@@ -575,130 +591,6 @@ func (w *Wrapper) report(err error) {
 		err = errors.New("the resource reported a failure")
 	}
 	w.input(func(now time.Time) acts { return w.core.report(err, now) })
-}
-
-// Fail latches a failure: the health checker calls it when checks fail
-// (R21). While Online it moves the resource to Failed, once per online
-// period; in maintenance it is recorded and nothing latches (R74);
-// otherwise it is ignored.
-func (w *Wrapper) Fail(err error) {
-	w.input(func(now time.Time) acts { return w.core.latch(resource.OpIsAlive, err, now) })
-}
-
-// HasLooksAlive reports whether the resource implements
-// resource.LooksAliver (healthcheck.Target).
-func (w *Wrapper) HasLooksAlive() bool { return w.looks != nil }
-
-// Check starts one health check for the checker (healthcheck.Target): op is
-// resource.OpIsAlive or resource.OpLooksAlive. It starts none and returns
-// false unless the resource is Online with nothing else running (R5, R21).
-// done is called once, with the check's error, or one wrapping
-// resource.ErrCheckTimeout after CheckTimeout, when the check is abandoned
-// and stays tracked until it returns.
-func (w *Wrapper) Check(op resource.Op, done func(error)) bool {
-	if op == resource.OpLooksAlive && w.looks == nil {
-		op = resource.OpIsAlive
-	}
-	w.mu.Lock()
-	a, id, ok := w.core.startCheck(op, w.clock.Now())
-	if !ok {
-		// A tick that finds a fresh check (CheckNow) running shares its
-		// result (R25); one that finds its own previous check running
-		// starts none (R21).
-		r := w.freshCheck(op)
-		w.mu.Unlock()
-		if r == nil {
-			return false
-		}
-		go func() { <-r.resolved; done(r.result) }() // ends with the check, bounded by CheckTimeout
-		return true
-	}
-	later := w.exec(a)
-	r := w.running[id]
-	r.onResult = done
-	w.armCallTimeout(r, w.policy.CheckTimeout)
-	w.mu.Unlock()
-	w.after(later)
-	return true
-}
-
-// freshCheck returns the running check CheckNow started for op, or nil.
-// Called with w.mu held.
-func (w *Wrapper) freshCheck(op resource.Op) *running {
-	for _, r := range w.running {
-		if r.fresh && r.call.op == op && !w.core.calls[r.call.id].abandoned {
-			return r
-		}
-	}
-	return nil
-}
-
-// CheckNow runs a fresh IsAlive check and returns its result (R25):
-// concurrent callers share one run, and a scheduled IsAlive that is already
-// running serves them too. It does not latch a failure. It returns an error
-// wrapping resource.ErrNotOnline when the resource is not Online.
-func (w *Wrapper) CheckNow(ctx context.Context) error {
-	ch := w.fresh.DoChan("IsAlive", func() (any, error) {
-		w.mu.Lock()
-		if w.core.state != resource.Online {
-			state := w.core.state
-			w.mu.Unlock()
-			return nil, fmt.Errorf("%s is %v: %w", w.name, state, resource.ErrNotOnline)
-		}
-		var r *running
-		for _, x := range w.running {
-			if x.call.lane == laneCheck && x.call.op == resource.OpIsAlive && !w.core.calls[x.call.id].abandoned {
-				r = x // a scheduled IsAlive that runs serves us too
-			}
-		}
-		var later []func()
-		if r == nil {
-			a, id, ok := w.core.startCheck(resource.OpIsAlive, w.clock.Now())
-			if !ok {
-				w.mu.Unlock()
-				return nil, fmt.Errorf("%s: a check is still running: %w", w.name, resource.ErrCheckTimeout)
-			}
-			later = w.exec(a)
-			r = w.running[id]
-			r.fresh = true
-			w.armCallTimeout(r, w.policy.CheckTimeout)
-		}
-		w.mu.Unlock()
-		w.after(later)
-		<-r.resolved // bounded by CheckTimeout
-		return nil, r.result
-	})
-	select {
-	case res := <-ch:
-		return res.Err
-	case <-ctx.Done():
-		return fmt.Errorf("%s: check: %w", w.name, ctx.Err())
-	}
-}
-
-// IsAlive returns the result of the last IsAlive check at once, without
-// calling the resource (R22). A successful Online counts as a pass until
-// the first check. Outside Online it returns an error wrapping
-// resource.ErrNotOnline.
-func (w *Wrapper) IsAlive() error { return w.cached(resource.OpIsAlive) }
-
-// LooksAlive returns the result of the last LooksAlive check at once (R22),
-// or of the last IsAlive for a resource without LooksAlive; otherwise as
-// IsAlive.
-func (w *Wrapper) LooksAlive() error {
-	if w.looks == nil {
-		return w.cached(resource.OpIsAlive)
-	}
-	return w.cached(resource.OpLooksAlive)
-}
-
-func (w *Wrapper) cached(op resource.Op) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.core.state != resource.Online {
-		return fmt.Errorf("%s is %v: %w", w.name, w.core.state, resource.ErrNotOnline)
-	}
-	return w.core.results[op].err
 }
 
 // Control passes a resource-specific control code to the resource's
@@ -734,6 +626,12 @@ func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.C
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	return w.controlHeld(ctx, op, fn)
+}
+
+// controlHeld is control for a caller that holds the control lane; the
+// lane is freed when the call returns (or at once if it cannot start).
+func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(context.Context) error) error {
 	w.mu.Lock()
 	a, id, err := w.core.startControl(op, w.clock.Now())
 	if err != nil {
@@ -770,6 +668,19 @@ func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.C
 //
 // After Close it returns resource.ErrClosed (R18).
 func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) error {
+	// Hold the control lane from the update to the apply, so concurrent
+	// sets reach the resource in the order they are stored.
+	select {
+	case w.ctlSem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%s: set properties: %w", w.name, ctx.Err())
+	}
+	held := true
+	defer func() {
+		if held {
+			<-w.ctlSem
+		}
+	}()
 	w.mu.Lock()
 	state := w.core.state
 	if state == resource.Unknown {
@@ -799,7 +710,8 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 		}
 		return fmt.Errorf("%s: set properties: %s: %w", w.name, why, properties.ErrStored)
 	}
-	err := w.control(ctx, resource.OpSetProperties, func(ctx context.Context) error {
+	held = false // the call takes the lane over and frees it when it returns
+	err := w.controlHeld(ctx, resource.OpSetProperties, func(ctx context.Context) error {
 		return w.owner.ApplyProperties(ctx, vals.Clone())
 	})
 	if err == nil {
@@ -890,8 +802,9 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 }
 
 // SetPolicy changes the time-outs and check settings while the resource
-// runs. A pending operation keeps its deadline; the next operations, checks
-// and ticks use the new values. A bad value is refused with an error naming
+// runs. A pending operation keeps the deadline it has; its progress reports
+// (R13), the next operations and checks use the new values, and the check
+// schedule keeps its phase. A bad value is refused with an error naming
 // the field, and nothing changes.
 func (w *Wrapper) SetPolicy(p Policy) error {
 	pol, err := p.resolve()
@@ -915,41 +828,15 @@ func (w *Wrapper) Policy() Policy {
 	return w.policy.Policy
 }
 
-// SetMaintenance puts the resource in maintenance or takes it out (R74).
-// In maintenance checks still run and their failures are recorded in the
-// cached result and in Status, but nothing latches and the state stays
-// Online. Ending maintenance while Online runs one fresh check (R25), which
-// latches normally: SetMaintenance then returns that check's error.
-func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
-	w.mu.Lock()
-	if w.core.state == resource.Unknown {
-		w.mu.Unlock()
-		return fmt.Errorf("%s: maintenance: %w", w.name, resource.ErrClosed)
-	}
-	was := w.core.maintenance
-	w.core.maintenance = on
-	if on && !was {
-		w.core.maintErr = nil
-	}
-	online := w.core.state == resource.Online
-	w.mu.Unlock()
-	if on || !was || !online {
-		return nil
-	}
-	err := w.CheckNow(ctx)
-	if err != nil && ctx.Err() == nil {
-		w.Fail(err)
-	}
-	return err
-}
-
 // Emit adds an event of a kind that is not a state change (R4) to the
 // resource's sequence: a host's failover request, deadlock or group event.
 // The wrapper fills in the resource, the sequence number, the time and the
 // state, and delivers it to the sink in order with its own events.
 func (w *Wrapper) Emit(e resource.Event) error {
-	if e.Kind == resource.StateChanged {
-		return fmt.Errorf("%s: Emit: a state change is the engine's to emit: %w", w.name, resource.ErrInvalidOption)
+	switch e.Kind {
+	case resource.FailoverRequested, resource.Deadlock, resource.GroupReadyToMove:
+	default:
+		return fmt.Errorf("%s: Emit: kind %v: allowed are FailoverRequested, Deadlock and GroupReadyToMove: %w", w.name, e.Kind, resource.ErrInvalidOption)
 	}
 	w.input(func(now time.Time) acts {
 		var a acts
@@ -1000,7 +887,8 @@ func (w *Wrapper) Status() Status {
 			s.OldestAbandoned = k.abandonedAt
 		}
 	}
-	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning {
+	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning ||
+		(c.phase == phaseTerminating && c.term == termEscalation) {
 		s.Pending = c.op
 	}
 	s.Queued = c.phase == phaseQueued
@@ -1013,6 +901,3 @@ func (w *Wrapper) Status() Status {
 	s.LooksAlive = CheckStatus{Err: r.err, At: r.at}
 	return s
 }
-
-// Compile-time checks.
-var _ healthcheck.Target = (*Wrapper)(nil)

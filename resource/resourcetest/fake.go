@@ -98,10 +98,10 @@ type Call struct {
 
 // Caps chooses which optional interfaces [Fake.Resource] shows.
 type Caps struct {
-	NoTerminator  bool // hide resource.Terminator
-	NoLooksAlive  bool // hide resource.LooksAliver
-	NoController  bool // hide resource.Controller
-	NoPropertyOwn bool // hide resource.PropertyOwner
+	NoTerminator    bool // hide resource.Terminator
+	NoLooksAlive    bool // hide resource.LooksAliver
+	NoController    bool // hide resource.Controller
+	NoPropertyOwner bool // hide resource.PropertyOwner
 }
 
 // Fake is a programmable resource. Each entry point runs the next behaviour
@@ -163,18 +163,8 @@ func (f *Fake) SetControlResult(out []byte) {
 }
 
 // Resource returns the fake as a resource.Resource whose optional
-// interfaces are those its Caps allow.
-func (f *Fake) Resource() resource.Resource {
-	switch {
-	case f.caps.NoTerminator && f.caps.NoLooksAlive:
-		return &basic{f}
-	case f.caps.NoTerminator:
-		return &withLooks{basic{f}}
-	case f.caps.NoLooksAlive:
-		return &withTerm{basic{f}}
-	}
-	return &full{withTerm{basic{f}}}
-}
+// interfaces are those its Caps allow: type assertions find exactly those.
+func (f *Fake) Resource() resource.Resource { return view(f, f.caps) }
 
 // ReportFailure calls the report function the engine handed the fake, as
 // the resource would on noticing a failure (R23). It returns false if no
@@ -370,16 +360,16 @@ func (f *Fake) Closes() int {
 	return f.closes
 }
 
-// basic shows Resource, io.Closer, FailureNotifier, Controller and
-// PropertyOwner (the last two unless hidden by Caps, where the call answers
-// ErrUnsupported).
+// basic shows Resource, io.Closer and FailureNotifier; the views in
+// views.go add the optional interfaces Caps allows.
 type basic struct{ f *Fake }
 
 func (r *basic) Online(ctx context.Context) error  { return r.f.do(ctx, resource.OpOnline, Call{}) }
 func (r *basic) Offline(ctx context.Context) error { return r.f.do(ctx, resource.OpOffline, Call{}) }
 func (r *basic) IsAlive(ctx context.Context) error { return r.f.do(ctx, resource.OpIsAlive, Call{}) }
 
-// Close counts the call; a second Close is a no-op (R42).
+// Close counts the call and runs the Close script (each call runs it: a
+// second Close is the engine's duty to avoid, R42, and Closes shows it).
 func (r *basic) Close() error {
 	r.f.mu.Lock()
 	r.f.closes++
@@ -393,53 +383,32 @@ func (r *basic) SetFailureReporter(report resource.ReportFunc) {
 	r.f.report = report
 }
 
-func (r *basic) Control(ctx context.Context, code resource.ControlCode, in []byte) ([]byte, error) {
-	if r.f.caps.NoController {
-		return nil, fmt.Errorf("control %#x: %w", code, resource.ErrUnsupported)
-	}
-	if err := r.f.do(ctx, resource.OpControl, Call{Code: code}); err != nil {
+func (f *Fake) terminate(ctx context.Context) error { return f.do(ctx, resource.OpTerminate, Call{}) }
+func (f *Fake) looksAlive(ctx context.Context) error {
+	return f.do(ctx, resource.OpLooksAlive, Call{})
+}
+
+func (f *Fake) control(ctx context.Context, code resource.ControlCode, in []byte) ([]byte, error) {
+	if err := f.do(ctx, resource.OpControl, Call{Code: code}); err != nil {
 		return nil, err
 	}
-	r.f.mu.Lock()
-	defer r.f.mu.Unlock()
-	return append(r.f.ctlResult, in...), nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append(append([]byte(nil), f.ctlResult...), in...), nil
 }
 
-func (r *basic) ApplyProperties(ctx context.Context, vals properties.Values) error {
-	if r.f.caps.NoPropertyOwn {
-		return fmt.Errorf("apply properties: %w", properties.ErrStored)
-	}
-	return r.f.do(ctx, resource.OpSetProperties, Call{Props: vals.Clone()})
-}
-
-type withLooks struct{ basic }
-
-func (r *withLooks) LooksAlive(ctx context.Context) error {
-	return r.f.do(ctx, resource.OpLooksAlive, Call{})
-}
-
-type withTerm struct{ basic }
-
-func (r *withTerm) Terminate(ctx context.Context) error {
-	return r.f.do(ctx, resource.OpTerminate, Call{})
-}
-
-type full struct{ withTerm }
-
-func (r *full) LooksAlive(ctx context.Context) error {
-	return r.f.do(ctx, resource.OpLooksAlive, Call{})
+func (f *Fake) applyProperties(ctx context.Context, vals properties.Values) error {
+	return f.do(ctx, resource.OpSetProperties, Call{Props: vals.Clone()})
 }
 
 // ErrInjected is a ready-made error for scripts.
 var ErrInjected = errors.New("resourcetest: injected failure")
 
 var (
-	_ resource.Resource        = (*basic)(nil)
-	_ resource.FailureNotifier = (*basic)(nil)
-	_ resource.Controller      = (*basic)(nil)
-	_ resource.PropertyOwner   = (*basic)(nil)
-	_ resource.LooksAliver     = (*withLooks)(nil)
-	_ resource.Terminator      = (*withTerm)(nil)
-	_ resource.LooksAliver     = (*full)(nil)
-	_ resource.Terminator      = (*full)(nil)
+	_ resource.Resource        = (*v00)(nil)
+	_ resource.FailureNotifier = (*v00)(nil)
+	_ resource.Terminator      = (*v15)(nil)
+	_ resource.LooksAliver     = (*v15)(nil)
+	_ resource.Controller      = (*v15)(nil)
+	_ resource.PropertyOwner   = (*v15)(nil)
 )

@@ -50,8 +50,9 @@ func (r *Recorder) Len() int {
 	return len(r.events)
 }
 
-// Match selects events; a zero field matches anything, except Kind, which
-// a Match built with To or Kind sets.
+// Match selects events; a zero field matches anything, except Kind (zero:
+// state changes only, unless AnyKind) and a To set by [To] (which may be
+// Unknown, the state after Close).
 type Match struct {
 	Resource string
 	Kind     resource.EventKind
@@ -59,10 +60,12 @@ type Match struct {
 	From, To resource.State
 	Op       resource.Op
 	Forced   bool // match only forced events
+
+	toSet bool // To was given with To(), so Unknown means Unknown
 }
 
 // To matches the state change into s.
-func To(s resource.State) Match { return Match{To: s} }
+func To(s resource.State) Match { return Match{To: s, toSet: true} }
 
 // OfKind matches events of kind k.
 func OfKind(k resource.EventKind) Match { return Match{Kind: k} }
@@ -73,7 +76,7 @@ func (m Match) Matches(e resource.Event) bool {
 	case m.Resource != "" && e.Resource != m.Resource,
 		!m.AnyKind && e.Kind != m.Kind,
 		m.From != resource.Unknown && e.From != m.From,
-		m.To != resource.Unknown && e.To != m.To,
+		(m.toSet || m.To != resource.Unknown) && e.To != m.To,
 		m.Op != resource.OpNone && e.Op != m.Op,
 		m.Forced && !e.Forced:
 		return false

@@ -1,0 +1,211 @@
+package wrapper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/resource"
+)
+
+// checkTarget is the wrapper as a health-check target for one online
+// period: checks and failures of a period that has ended are refused, so a
+// late tick or result never touches the next period (R21).
+type checkTarget struct {
+	w      *Wrapper
+	period uint64
+}
+
+// HasLooksAlive reports whether the resource implements
+// resource.LooksAliver.
+func (t checkTarget) HasLooksAlive() bool { return t.w.looks != nil }
+
+// Check starts one check for the scheduler (R20, R21). A tick that finds a
+// fresh check (CheckNow) of the same kind running shares its result once
+// (R25); a later one counts as a tick that found the check running.
+func (t checkTarget) Check(op resource.Op, done func(error)) healthcheck.Start {
+	return t.w.startCheck(op, t.period, done)
+}
+
+// Fail latches a failure of the scheduler's (R21, R24).
+func (t checkTarget) Fail(op resource.Op, err error) {
+	t.w.input(func(now time.Time) acts { return t.w.core.latch(op, err, t.period, now) })
+}
+
+// startCheck starts a check of kind op for period (0: the current one) and
+// hands done its result.
+func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) healthcheck.Start {
+	switch {
+	case op == resource.OpLooksAlive && w.looks == nil:
+		op = resource.OpIsAlive
+	case op != resource.OpIsAlive && op != resource.OpLooksAlive:
+		return healthcheck.Skipped // only checks are checks
+	}
+	w.mu.Lock()
+	a, id, started := w.core.startCheck(op, period, w.clock.Now())
+	if started != healthcheck.Started {
+		if r := w.freshCheck(op); r != nil && !r.shared && started == healthcheck.StillRunning {
+			r.shared = true
+			r.waiters = append(r.waiters, done)
+			w.mu.Unlock()
+			return healthcheck.Started
+		}
+		w.mu.Unlock()
+		return started
+	}
+	later := w.exec(a)
+	r := w.running[id]
+	r.waiters = append(r.waiters, done)
+	w.armCallTimeout(r, w.policy.CheckTimeout)
+	w.mu.Unlock()
+	w.after(later)
+	return healthcheck.Started
+}
+
+// freshCheck returns the running, unresolved check CheckNow started for
+// op, or nil. Called with w.mu held.
+func (w *Wrapper) freshCheck(op resource.Op) *running {
+	for _, r := range w.running {
+		if r.fresh && r.call.op == op && r.waiters != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// Fail latches a failure while Online, once per online period (R21): the
+// method a health checker of its own calls. In maintenance it is recorded
+// and nothing latches (R74); outside Online it is ignored.
+func (w *Wrapper) Fail(err error) {
+	if err == nil {
+		err = errors.New("a failure was reported")
+	}
+	w.input(func(now time.Time) acts { return w.core.latch(resource.OpIsAlive, err, 0, now) })
+}
+
+// CheckNow runs a fresh IsAlive check and returns its result (R25):
+// concurrent callers share one run, and a scheduled IsAlive already running
+// serves them too; a running LooksAlive is waited for first (R5). It does
+// not latch a failure. It returns an error wrapping resource.ErrNotOnline
+// when the resource is not Online, and one wrapping resource.ErrCheckTimeout
+// when an abandoned check still runs, so none can start (R21).
+func (w *Wrapper) CheckNow(ctx context.Context) error {
+	_, err := w.checkNow(ctx)
+	return err
+}
+
+// checkNow is CheckNow, also returning the online period the check ran in
+// (0 when none ran).
+func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
+	type result struct {
+		period uint64
+		err    error
+	}
+	ch := w.fresh.DoChan("IsAlive", func() (any, error) {
+		for {
+			w.mu.Lock()
+			period := w.core.period
+			if w.core.state != resource.Online {
+				state := w.core.state
+				w.mu.Unlock()
+				return result{}, fmt.Errorf("%s is %v: %w", w.name, state, resource.ErrNotOnline)
+			}
+			var wait *running // a running check that is not abandoned
+			for _, r := range w.running {
+				if r.call.lane == laneCheck && !w.core.calls[r.call.id].abandoned {
+					wait = r
+				}
+			}
+			if wait != nil && wait.call.op == resource.OpIsAlive {
+				w.mu.Unlock()
+				<-wait.resolved // bounded by CheckTimeout
+				return result{period, wait.result}, nil
+			}
+			if wait != nil { // a LooksAlive: R5, one check at a time
+				w.mu.Unlock()
+				<-wait.resolved
+				continue
+			}
+			a, id, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
+			if started != healthcheck.Started {
+				w.mu.Unlock()
+				return result{}, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)
+			}
+			later := w.exec(a)
+			r := w.running[id]
+			r.fresh = true
+			r.waiters = []func(error){} // non-nil: unresolved
+			w.armCallTimeout(r, w.policy.CheckTimeout)
+			w.mu.Unlock()
+			w.after(later)
+			<-r.resolved // bounded by CheckTimeout
+			return result{period, r.result}, nil
+		}
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return 0, res.Err
+		}
+		r := res.Val.(result)
+		return r.period, r.err
+	case <-ctx.Done():
+		return 0, fmt.Errorf("%s: check: %w", w.name, ctx.Err())
+	}
+}
+
+// SetMaintenance puts the resource in maintenance or takes it out (R74).
+// In maintenance checks still run and their failures are recorded in the
+// cached result and in Status, but nothing latches and the state stays
+// Online. Ending maintenance while Online runs one fresh check (R25); if
+// it fails, the failure latches as any check's would, and SetMaintenance
+// returns it.
+func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
+	w.mu.Lock()
+	if w.core.state == resource.Unknown {
+		w.mu.Unlock()
+		return fmt.Errorf("%s: maintenance: %w", w.name, resource.ErrClosed)
+	}
+	was := w.core.maintenance
+	w.core.maintenance = on
+	if on && !was {
+		w.core.maintErr = nil
+	}
+	online := w.core.state == resource.Online
+	w.mu.Unlock()
+	if on || !was || !online {
+		return nil
+	}
+	period, err := w.checkNow(ctx)
+	if err != nil && period != 0 {
+		w.input(func(now time.Time) acts { return w.core.latch(resource.OpIsAlive, err, period, now) })
+	}
+	return err
+}
+
+// IsAlive returns the result of the last IsAlive check at once, without
+// calling the resource (R22). A successful Online counts as a pass until
+// the first check. Outside Online it returns an error wrapping
+// resource.ErrNotOnline.
+func (w *Wrapper) IsAlive() error { return w.cached(resource.OpIsAlive) }
+
+// LooksAlive returns the result of the last LooksAlive check at once (R22),
+// or of the last IsAlive for a resource without LooksAlive; otherwise as
+// IsAlive.
+func (w *Wrapper) LooksAlive() error {
+	if w.looks == nil {
+		return w.cached(resource.OpIsAlive)
+	}
+	return w.cached(resource.OpLooksAlive)
+}
+
+func (w *Wrapper) cached(op resource.Op) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.core.state != resource.Online {
+		return fmt.Errorf("%s is %v: %w", w.name, w.core.state, resource.ErrNotOnline)
+	}
+	return w.core.results[op].err
+}
