@@ -48,3 +48,8 @@ func (m *Monitor) publish(ev resource.Event) {
 		s.q.Sink(ev)
 	}
 }
+
+// Dropped returns how many events this subscription lost that no
+// EventsDropped marker has reported yet (one will, before the next event
+// that fits).
+func (s *Subscription) Dropped() uint64 { return s.q.Dropped() }

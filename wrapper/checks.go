@@ -103,7 +103,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 		period uint64
 		err    error
 	}
-	ch := w.fresh.DoChan("IsAlive", func() (any, error) {
+	val, err := w.fresh.Do(ctx, func() (any, error) {
 		for {
 			w.mu.Lock()
 			period := w.core.period
@@ -144,16 +144,14 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			return result{period, r.result}, nil
 		}
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return 0, res.Err
-		}
-		r := res.Val.(result)
-		return r.period, r.err
-	case <-ctx.Done():
-		return 0, fmt.Errorf("%s: check: %w", w.name, ctx.Err())
+	switch {
+	case ctx.Err() != nil && err == ctx.Err():
+		return 0, fmt.Errorf("%s: check: %w", w.name, err)
+	case err != nil:
+		return 0, err
 	}
+	r := val.(result)
+	return r.period, r.err
 }
 
 // SetMaintenance puts the resource in maintenance or takes it out (R74).

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/resdll/resdll/healthcheck"
 	"github.com/resdll/resdll/properties"
@@ -47,8 +46,8 @@ type Wrapper struct {
 	controller resource.Controller
 	owner      resource.PropertyOwner
 
-	ctlSem chan struct{}      // one Control or ApplyProperties at a time (R5); held until the call returns
-	fresh  singleflight.Group // R25: fresh checks share one run
+	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns
+	fresh  healthcheck.Fresh // R25: fresh checks share one run
 
 	mu         sync.Mutex // guards everything below, and core
 	core       *core
