@@ -75,3 +75,42 @@ func errText(err error) string {
 	}
 	return " (" + err.Error() + ")"
 }
+
+// svc is a resource that says when it starts and stops.
+type svc struct{ name string }
+
+func (s svc) Online(context.Context) error  { fmt.Println("start", s.name); return nil }
+func (s svc) Offline(context.Context) error { fmt.Println("stop", s.name); return nil }
+func (svc) IsAlive(context.Context) error   { return nil }
+
+// A group with dependencies comes online dependencies first and goes
+// offline dependents first, each as one call.
+func ExampleMonitor_OnlineGroup() {
+	ctx := context.Background()
+	m, _ := monitor.New(monitor.Options{Clock: clock.NewMock()})
+	typ, _ := resource.NewType("svc", nil, func(_ context.Context, name string, _ properties.Values) (resource.Resource, error) {
+		return svc{name}, nil
+	})
+	_ = m.RegisterType(typ)
+	_ = m.Add(ctx, monitor.Spec{Name: "System Attendant", Type: "svc", Group: "EVS1"})
+	_ = m.Add(ctx, monitor.Spec{Name: "Information Store", Type: "svc", Group: "EVS1", DependsOn: []string{"System Attendant"}})
+	_ = m.Add(ctx, monitor.Spec{Name: "SMTP", Type: "svc", Group: "EVS1", DependsOn: []string{"Information Store"}})
+
+	if err := m.OnlineGroup(ctx, "EVS1"); err != nil {
+		fmt.Println(err)
+	}
+	if err := m.OfflineGroup(ctx, "EVS1"); err != nil {
+		fmt.Println(err)
+	}
+	err := m.AddDependency("System Attendant", "SMTP")
+	fmt.Println(err)
+	_ = m.Shutdown(ctx)
+	// Output:
+	// start System Attendant
+	// start Information Store
+	// start SMTP
+	// stop SMTP
+	// stop Information Store
+	// stop System Attendant
+	// monitor: "System Attendant" depending on "SMTP" makes a cycle: System Attendant → SMTP → Information Store → System Attendant: monitor: dependency
+}

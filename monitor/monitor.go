@@ -83,6 +83,9 @@ type Spec struct {
 	Properties properties.Values
 	// Group is the group it fails over with (R71); default its own name.
 	Group string
+	// DependsOn names resources of the same group, already hosted, that
+	// must be Online before it starts (R70).
+	DependsOn []string
 	// Policy is its common properties; the zero Policy means the monitor's
 	// DefaultPolicy.
 	Policy Policy
@@ -155,6 +158,10 @@ type entry struct {
 	lastFailureAt time.Time
 	failover      FailoverState
 	deferred      bool                  // a restart waits for a quarantine to end (R35)
+	deps          []string              // what it depends on, sorted (R70)
+	rdeps         []string              // what depends on it
+	waitDeps      bool                  // taken down by a dependency; comes back when its dependencies are Online (R72)
+	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
 	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call
 	reported      map[string]bool       // deadlocks already reported, by call
 }
@@ -248,6 +255,12 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		m.mu.Unlock()
 		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrExists)
 	}
+	for _, dep := range spec.DependsOn {
+		if err := m.addDependencyLocked(e, dep); err != nil {
+			m.mu.Unlock()
+			return fmt.Errorf("monitor: add: %w", err)
+		}
+	}
 	m.entries[spec.Name] = e
 	m.mu.Unlock()
 
@@ -276,17 +289,28 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {
-		delete(m.entries, spec.Name)
+		m.unlinkLocked(e)
 		return fmt.Errorf("monitor: add %q: %w", spec.Name, err)
 	}
 	e.w = w // published under the lock: lookups see a whole entry or none
 	if m.closed {
 		// Shutdown began while the resource opened: close it again.
-		delete(m.entries, spec.Name)
+		m.unlinkLocked(e)
 		m.goClose(e)
 		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrShutdown)
 	}
 	return nil
+}
+
+// unlinkLocked removes e from the monitor and from the dependents lists of
+// its dependencies. Called with m.mu held.
+func (m *Monitor) unlinkLocked(e *entry) {
+	delete(m.entries, e.name)
+	for _, dep := range e.deps {
+		if d := m.entries[dep]; d != nil {
+			d.rdeps = slices.DeleteFunc(d.rdeps, func(s string) bool { return s == e.name })
+		}
+	}
 }
 
 // goClose closes e's wrapper in a goroutine the monitor waits for.
@@ -303,7 +327,16 @@ func (m *Monitor) Remove(ctx context.Context, name string) error {
 		m.mu.Unlock()
 		return err
 	}
-	delete(m.entries, name)
+	if ds := m.dependentsLocked(name); len(ds) > 0 {
+		names := make([]string, len(ds))
+		for i, d := range ds {
+			names[i] = d.name
+		}
+		slices.Sort(names)
+		m.mu.Unlock()
+		return fmt.Errorf("monitor: remove %q: %s depend on it: %w", name, strings.Join(names, ", "), ErrDependency)
+	}
+	m.unlinkLocked(e)
 	e.removed = true
 	m.cancelTimersLocked(e)
 	m.mu.Unlock()
@@ -361,7 +394,9 @@ func (m *Monitor) quarantined(e *entry) bool {
 }
 
 // Online brings a resource online (R10): it returns at once with its
-// pending state. An operator's Online resets the restart count and any
+// state. A resource whose dependencies are not all Online stays Offline
+// while the monitor brings them online first, in order (R70); Wait waits
+// for all of it. An operator's Online resets the restart count and any
 // failover state (R31). It is refused with resource.ErrQuarantined while a
 // call of the resource is deadlocked (R35).
 func (m *Monitor) Online(name string) (resource.State, error) {
@@ -373,10 +408,29 @@ func (m *Monitor) Online(name string) (resource.State, error) {
 		return e.w.State(), fmt.Errorf("monitor: online %q: %w", name, resource.ErrQuarantined)
 	}
 	m.mu.Lock()
-	m.cancelTimersLocked(e)
-	e.failures, e.restarts, e.failover = nil, nil, FailoverNone
+	m.resetLocked(e)
+	down := m.depsDownLocked(e)
+	var set map[string]*entry
+	if down {
+		set = m.closureLocked([]string{name}, true)
+	}
 	m.mu.Unlock()
+	if down {
+		m.orchestrate(e, func(ctx context.Context) {
+			if err := m.onlineOrdered(ctx, set); err != nil {
+				m.logger.Warn("online with dependencies", "resource", name, "err", err)
+			}
+		})
+		return e.w.State(), nil
+	}
 	return e.w.Online()
+}
+
+// resetLocked is an operator's Online: no pending restart, a fresh restart
+// window, no failover state (R31). Called with m.mu held.
+func (m *Monitor) resetLocked(e *entry) {
+	m.cancelTimersLocked(e)
+	e.failures, e.restarts, e.failover, e.waitDeps = nil, nil, FailoverNone, false
 }
 
 // Offline takes a resource offline (R10), cancelling a pending restart. It
@@ -390,8 +444,25 @@ func (m *Monitor) Offline(name string) (resource.State, error) {
 		return e.w.State(), fmt.Errorf("monitor: offline %q: %w", name, resource.ErrQuarantined)
 	}
 	m.mu.Lock()
-	m.cancelTimersLocked(e)
+	set := m.closureLocked([]string{name}, false)
+	up := false
+	for _, d := range set {
+		m.cancelTimersLocked(d)
+		d.waitDeps = false // the operator's intent: they stay down
+		if d != e && d.w.State() != resource.Offline {
+			up = true
+		}
+	}
 	m.mu.Unlock()
+	if up {
+		// R70: dependents go offline first.
+		m.orchestrate(e, func(ctx context.Context) {
+			if err := m.offlineOrdered(ctx, set); err != nil {
+				m.logger.Warn("offline with dependents", "resource", name, "err", err)
+			}
+		})
+		return e.w.State(), nil
+	}
 	return e.w.Offline()
 }
 
@@ -417,11 +488,22 @@ func (m *Monitor) Probe(ctx context.Context, name string) (resource.State, error
 	return e.w.Probe(ctx)
 }
 
-// Wait waits until nothing is pending on the resource (R10).
+// Wait waits until nothing is pending on the resource (R10), including the
+// dependency work an Online or Offline started (R70).
 func (m *Monitor) Wait(ctx context.Context, name string) error {
 	e, err := m.lookup(name)
 	if err != nil {
 		return err
+	}
+	m.mu.Lock()
+	orch := e.orch
+	m.mu.Unlock()
+	if orch != nil {
+		select {
+		case <-orch:
+		case <-ctx.Done():
+			return fmt.Errorf("monitor: wait %q: %w", name, ctx.Err())
+		}
 	}
 	return e.w.Wait(ctx)
 }
@@ -499,9 +581,14 @@ func (m *Monitor) Resources() []string {
 // that when a subscriber sees a failure its consequences are already
 // scheduled, then publishes the event. It never blocks (R36).
 func (m *Monitor) onEvent(e *entry, ev resource.Event) {
-	if ev.Kind == resource.StateChanged && ev.To == resource.Failed &&
-		(ev.From == resource.Online || ev.From == resource.OnlinePending) {
-		m.onFailure(e, ev)
+	if ev.Kind == resource.StateChanged {
+		switch {
+		case ev.To == resource.Failed && (ev.From == resource.Online || ev.From == resource.OnlinePending):
+			m.onFailure(e, ev)
+			m.dependencyFailed(e) // R72
+		case ev.To == resource.Online:
+			defer m.dependencyOnline(e) // R72, after the event is out
+		}
 	}
 	m.publish(ev)
 }
@@ -519,7 +606,14 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 	e.lastFailure, e.lastFailureAt = ev.Err, now
 	m.cancelTimersLocked(e)
 	var v verdict
-	e.failures, v = decide(e.policy, e.failures, now)
+	if m.depsDownLocked(e) {
+		// R72: its dependency failed; not its own failure. It comes back
+		// when its dependencies are Online.
+		e.waitDeps = true
+		v = stayFailed
+	} else {
+		e.failures, v = decide(e.policy, e.failures, now)
+	}
 	gen := e.gen
 	cleanup := make(chan struct{})
 	e.cleanup = cleanup
@@ -586,6 +680,11 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 		m.mu.Unlock()
 		return
 	}
+	if m.depsDownLocked(e) {
+		e.waitDeps = true // R70: it starts when its dependencies are Online
+		m.mu.Unlock()
+		return
+	}
 	now := m.clock.Now()
 	e.restarts = append(window(e.restarts, now, e.policy.RestartPeriod), now)
 	m.mu.Unlock()
@@ -616,8 +715,12 @@ func (m *Monitor) AcceptFailover(group string) error {
 		return err
 	}
 	m.wg.Go(func() {
+		set := map[string]*entry{}
 		for _, e := range members {
-			m.takeOffline(e)
+			set[e.name] = e
+		}
+		if err := m.offlineOrdered(m.life, set); err != nil {
+			m.logger.Warn("group offline for failover", "group", group, "err", err)
 		}
 		if m.life.Err() != nil {
 			return
@@ -671,32 +774,6 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 		}
 	}
 	return members, requester, nil
-}
-
-// takeOffline takes e offline for a group move, terminating it when it is
-// pending, and waits (within the monitor's life) until it is.
-func (m *Monitor) takeOffline(e *entry) {
-	m.mu.Lock()
-	cleanup := e.cleanup
-	m.cancelTimersLocked(e)
-	m.mu.Unlock()
-	if cleanup != nil {
-		select {
-		case <-cleanup:
-		case <-m.life.Done():
-			return
-		}
-	}
-	switch e.w.State() {
-	case resource.OnlinePending:
-		_ = e.w.Terminate(m.life)
-	case resource.Online, resource.Failed:
-		if _, err := e.w.Offline(); err == nil {
-			_ = e.w.Wait(m.life)
-		}
-	case resource.OfflinePending:
-		_ = e.w.Wait(m.life)
-	}
 }
 
 // onAbandon arms hang detection for a call of e abandoned at at (R35).

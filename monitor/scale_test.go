@@ -3,7 +3,6 @@ package monitor_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -16,6 +15,7 @@ import (
 	"github.com/resdll/resdll/monitor"
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
+	rt "github.com/resdll/resdll/resource/resourcetest"
 	"github.com/resdll/resdll/wrapper"
 )
 
@@ -43,7 +43,6 @@ func TestIdleResourcesOwnNoGoroutine(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, m.RegisterType(typ))
 		synctest.Wait()
-		base := runtime.NumGoroutine()
 
 		for i := range n {
 			name := fmt.Sprint("r", i)
@@ -55,14 +54,12 @@ func TestIdleResourcesOwnNoGoroutine(t *testing.T) {
 		for _, st := range m.StatusAll() {
 			require.Equal(t, resource.Online, st.State, st.Name)
 		}
-		// NumGoroutine counts the whole process: goroutines of earlier tests
-		// may still be ending, so the count may drop, never grow.
-		assert.LessOrEqual(t, runtime.NumGoroutine(), base, "%d idle Online resources", n)
+		assert.Empty(t, rt.GoroutinesIn("github.com/resdll/resdll/monitor", "github.com/resdll/resdll/wrapper", "github.com/resdll/resdll/healthcheck"), "%d idle Online resources", n)
 
 		time.Sleep(time.Minute) // fake time: every resource is checked once
 		synctest.Wait()
 		assert.Equal(t, int64(n), checks.Load())
-		assert.LessOrEqual(t, runtime.NumGoroutine(), base, "after a round of checks")
+		assert.Empty(t, rt.GoroutinesIn("github.com/resdll/resdll/monitor", "github.com/resdll/resdll/wrapper", "github.com/resdll/resdll/healthcheck"), "after a round of checks")
 
 		require.NoError(t, m.Shutdown(t.Context()))
 	})

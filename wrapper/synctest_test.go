@@ -2,7 +2,6 @@ package wrapper_test
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -64,23 +63,25 @@ func TestSyncCheckNowShared(t *testing.T) {
 // between checks, Failed.
 func TestSyncRestingWrapperOwnsNoGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		base := runtime.NumGoroutine()
+		engine := func() []string {
+			return rt.GoroutinesIn("github.com/resdll/resdll/wrapper", "github.com/resdll/resdll/healthcheck", "github.com/resdll/resdll/resource")
+		}
 		b := newBubble(t, rt.Caps{}, checkPolicy)
 		synctest.Wait()
-		assert.Equal(t, base, runtime.NumGoroutine(), "Offline")
+		assert.Empty(t, engine(), "Offline")
 		_, err := b.w.Online()
 		require.NoError(t, err)
 		require.NoError(t, b.w.Wait(t.Context()))
 		synctest.Wait()
-		assert.Equal(t, base, runtime.NumGoroutine(), "Online between checks")
+		assert.Empty(t, engine(), "Online between checks")
 		time.Sleep(10 * time.Second) // fake time: one check runs and ends
 		synctest.Wait()
 		assert.Equal(t, 1, b.f.Count(resource.OpIsAlive))
-		assert.Equal(t, base, runtime.NumGoroutine(), "Online after a check")
+		assert.Empty(t, engine(), "Online after a check")
 		b.f.ReportFailure(rt.ErrInjected)
 		synctest.Wait()
 		assert.Equal(t, resource.Failed, b.w.State())
-		assert.Equal(t, base, runtime.NumGoroutine(), "Failed")
+		assert.Empty(t, engine(), "Failed")
 		require.NoError(t, b.w.Close(t.Context()))
 	})
 }

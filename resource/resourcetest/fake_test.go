@@ -123,3 +123,21 @@ func TestRecorder(t *testing.T) {
 	_, err = r.Wait(ctx, rt.To(resource.Failed), 1)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// GoroutinesIn sees a goroutine hung in the fake, and not once it ended.
+func TestGoroutinesIn(t *testing.T) {
+	f := rt.NewFake(nil, rt.Caps{})
+	gate := rt.NewGate()
+	f.Script(resource.OpOnline, rt.Hang(gate, nil))
+	done := make(chan struct{})
+	go func() { _ = f.Resource().Online(context.Background()); close(done) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, f.WaitRunning(ctx, resource.OpOnline, 1))
+	got := rt.GoroutinesIn("github.com/resdll/resdll/resource")
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "resourcetest.(*Fake).behave")
+	gate.Open()
+	<-done
+	assert.Empty(t, rt.GoroutinesIn("github.com/resdll/resdll/resource/resourcetest."))
+}

@@ -1,0 +1,50 @@
+package resourcetest
+
+import (
+	"runtime"
+	"strings"
+)
+
+// GoroutinesIn returns the stacks of the goroutines that are running, or
+// were started by, code whose import path starts with one of prefixes,
+// leaving out test code (_test.go files) and the calling goroutine. Tests use it to show that
+// something owns no goroutine at rest, or left none behind: unlike a count
+// of all goroutines, it does not see the test binary's own come and go.
+func GoroutinesIn(prefixes ...string) []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i > 0 && ours(g, prefixes) { // the first is the caller's own
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func ours(stack string, prefixes []string) bool {
+	lines := strings.Split(stack, "\n")
+	for i, line := range lines {
+		// A function line is followed by its file line; skip frames of
+		// test code.
+		if i+1 < len(lines) && strings.Contains(lines[i+1], "_test.go:") {
+			continue
+		}
+		if strings.Contains(line, "_test.go:") {
+			continue
+		}
+		for _, p := range prefixes {
+			if strings.Contains(line, p) && !strings.Contains(line, p+"_test.") {
+				return true
+			}
+		}
+	}
+	return false
+}
