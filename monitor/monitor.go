@@ -416,12 +416,13 @@ func (m *Monitor) Online(name string) (resource.State, error) {
 	}
 	m.mu.Unlock()
 	if down {
+		st := e.w.State()
 		m.orchestrate(e, func(ctx context.Context) {
 			if err := m.onlineOrdered(ctx, set); err != nil {
 				m.logger.Warn("online with dependencies", "resource", name, "err", err)
 			}
 		})
-		return e.w.State(), nil
+		return st, nil
 	}
 	return e.w.Online()
 }
@@ -456,12 +457,13 @@ func (m *Monitor) Offline(name string) (resource.State, error) {
 	m.mu.Unlock()
 	if up {
 		// R70: dependents go offline first.
+		st := e.w.State()
 		m.orchestrate(e, func(ctx context.Context) {
 			if err := m.offlineOrdered(ctx, set); err != nil {
 				m.logger.Warn("offline with dependents", "resource", name, "err", err)
 			}
 		})
-		return e.w.State(), nil
+		return st, nil
 	}
 	return e.w.Offline()
 }

@@ -86,6 +86,7 @@ type running struct {
 	fresh    bool          // a check CheckNow started (R25)
 	shared   bool          // a tick already shares this fresh check
 	timeout  *clock.Timer  // a check's or probe's time-out timer; nil when none
+	timedOut error         // set under Wrapper.mu when that time-out fired
 }
 
 // resolve records the call's outcome once and tells its waiters. w.mu must
@@ -326,6 +327,9 @@ func (w *Wrapper) run(r *running) {
 		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
 	}
 	w.mu.Lock()
+	if r.timedOut != nil {
+		err = r.timedOut // it returned because its time-out cancelled it
+	}
 	a, counts := w.core.callDone(r.call.id, err, w.clock.Now())
 	delete(w.running, r.call.id)
 	if r.timeout != nil {
@@ -546,8 +550,16 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	id, op := r.call.id, r.call.op
 	r.timeout = w.clock.AfterFunc(d, func() {
 		err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
-		w.input(func(now time.Time) acts { return w.core.checkTimedOut(id, err, now) })
+		w.mu.Lock()
+		if w.running[id] == r {
+			// Set before the call's context is cancelled, so a call that
+			// returns because of the cancel resolves with the time-out.
+			r.timedOut = err
+		}
+		later := w.exec(w.core.checkTimedOut(id, err, w.clock.Now()))
+		w.mu.Unlock()
 		r.resolve(w, err)
+		w.after(later)
 	})
 }
 
