@@ -29,4 +29,13 @@ var (
 	// next time it comes online. It reports success with a caveat, not a
 	// failure: the values are not lost.
 	ErrStored = errors.New("properties: stored; the new values take effect at the next Online")
+
+	// ErrOutOfSync is wrapped when the stored values may not be in the
+	// application's own configuration: the sync hook failed, or a set
+	// ended before the hook confirmed it (R54). The stored values stand;
+	// [Manager.Reconcile] retries.
+	ErrOutOfSync = errors.New("properties: the application's configuration is out of sync with the store")
+
+	// ErrClosed is wrapped by every call on a [Store] after Close.
+	ErrClosed = errors.New("properties: store is closed")
 )

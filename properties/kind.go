@@ -118,12 +118,12 @@ func clone(v any) any {
 		if x == nil {
 			return x
 		}
-		return append([]string(nil), x...)
+		return append(make([]string, 0, len(x)), x...)
 	case []byte:
 		if x == nil {
 			return x
 		}
-		return append([]byte(nil), x...)
+		return append(make([]byte, 0, len(x)), x...)
 	}
 	return v
 }

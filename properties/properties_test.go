@@ -908,7 +908,7 @@ func TestNewValues(t *testing.T) {
 
 // The sentinels are distinct and prefixed with the package name.
 func TestSentinels(t *testing.T) {
-	sentinels := []error{properties.ErrUnsupported, properties.ErrInvalid, properties.ErrNotSet, properties.ErrCorrupt, properties.ErrStored}
+	sentinels := []error{properties.ErrUnsupported, properties.ErrInvalid, properties.ErrNotSet, properties.ErrCorrupt, properties.ErrStored, properties.ErrOutOfSync, properties.ErrClosed}
 	for i, a := range sentinels {
 		assert.True(t, strings.HasPrefix(a.Error(), "properties: "), a.Error())
 		for j, b := range sentinels {

@@ -61,6 +61,83 @@ type Property struct {
 	// Reloadable properties can change while the resource is Online
 	// without a restart (R58).
 	Reloadable bool
+
+	// MaxSize, when not zero, is the largest value in bytes of a String,
+	// MultiString or Binary property (counted as [MaxValueSize] counts);
+	// zero means MaxValueSize, which it may not exceed (R59).
+	MaxSize int
+
+	// Validate, when not nil, checks a value after its kind, size, range
+	// and allowed values have passed (R52): v is of the property's Kind.
+	// Its error should say what was wrong and what is allowed; it becomes
+	// the Problem of a *[PropertyError] (or is used as it is, when it is
+	// one). It must be safe for concurrent use; a panic in it is
+	// recovered and reported as a problem with the value.
+	Validate func(v any) error
+}
+
+// sized reports whether MaxSize applies to kind k.
+func sized(k Kind) bool { return k == String || k == MultiString || k == Binary }
+
+// maxSize is the size bound of p's values.
+func (p *Property) maxSize() int {
+	if p.MaxSize > 0 {
+		return p.MaxSize
+	}
+	return MaxValueSize
+}
+
+// checkAll reports every way v, which is of p.Kind, breaks p's text, size,
+// range, allowed values or validator, as *PropertyErrors. what names the
+// value in messages ("value", "Default").
+func (p *Property) checkAll(what string, v any) []error {
+	bad := func(problem, allowed string) []error {
+		return []error{&PropertyError{Name: p.Name, Problem: problem, Allowed: allowed}}
+	}
+	switch x := v.(type) {
+	case string:
+		if why := checkText(x); why != "" {
+			return bad(what+" "+why, "UTF-8 text without NUL characters")
+		}
+	case []string:
+		for i, s := range x {
+			if why := checkText(s); why != "" {
+				return bad(fmt.Sprintf("%s: string %d %s", what, i, why), "UTF-8 text without NUL characters")
+			}
+		}
+	}
+	if n := valueSize(v); n > p.maxSize() {
+		return bad(fmt.Sprintf("%s is %d bytes", what, n), fmt.Sprintf("at most %d bytes", p.maxSize()))
+	}
+	if err := p.checkValue(what, v); err != nil {
+		return []error{err}
+	}
+	if err := p.runValidator(what, v); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// runValidator calls p.Validate, recovering a panic, and returns its
+// verdict as a *PropertyError.
+func (p *Property) runValidator(what string, v any) (err error) {
+	if p.Validate == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s was refused: the validator panicked: %v", what, r)}
+		}
+	}()
+	verr := p.Validate(clone(v))
+	if verr == nil {
+		return nil
+	}
+	var pe *PropertyError
+	if errors.As(verr, &pe) {
+		return &PropertyError{Name: p.Name, Problem: pe.Problem, Allowed: pe.Allowed}
+	}
+	return &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s was refused: %v", what, verr)}
 }
 
 // ordered reports whether Min and Max apply to kind k.
@@ -188,10 +265,17 @@ func (p *Property) validate() []error {
 			allowedOK = kindOK(fmt.Sprintf("Allowed[%d]", i), a) && allowedOK
 		}
 	}
-	if p.Default != nil && kindOK("Default", p.Default) && boundsOK && allowedOK {
-		if err := p.checkValue("Default", p.Default); err != nil {
-			errs = append(errs, err)
-		}
+	sizeOK := true
+	switch {
+	case p.MaxSize != 0 && !sized(p.Kind):
+		bad("MaxSize is set on a "+p.Kind.String()+" property", "MaxSize only on string, multi-string and binary properties")
+		sizeOK = false
+	case p.MaxSize < 0 || p.MaxSize > MaxValueSize:
+		bad(fmt.Sprintf("MaxSize %d is out of range", p.MaxSize), fmt.Sprint("0 (meaning ", MaxValueSize, ") to ", MaxValueSize))
+		sizeOK = false
+	}
+	if p.Default != nil && kindOK("Default", p.Default) && boundsOK && allowedOK && sizeOK {
+		errs = append(errs, p.checkAll("Default", p.Default)...)
 	}
 	return errs
 }
