@@ -70,6 +70,12 @@ type Options struct {
 	// Rand returns a number in [0, n) for the jitter; nil uses math/rand/v2.
 	// Tests pass a fixed one.
 	Rand func(n int64) int64
+	// Store is the cluster database: each resource's private properties
+	// (namespace Parameters) and common properties (namespace Common) live
+	// there under its name (R53, R57). nil gives the monitor an in-memory
+	// store of its own; bboltstore.Open gives the embedded, crash-safe one.
+	// The monitor does not close a store it was given.
+	Store properties.Store
 }
 
 // Spec describes a resource to host.
@@ -124,6 +130,9 @@ type Monitor struct {
 	rand     func(int64) int64
 	checks   *healthcheck.Scheduler
 	gate     *opGate // nil: no bound on operations
+	store    properties.Store
+	ownStore bool                // the monitor made store and closes it
+	common   *properties.Manager // the common properties of every resource (R51)
 
 	// life is cancelled by Shutdown; the goroutines the monitor starts
 	// (clean-up before a restart, taking a group offline) watch it, and wg
@@ -132,9 +141,10 @@ type Monitor struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	mu      sync.Mutex // guards entries, closed and every entry's policy state
+	mu      sync.Mutex // guards entries, closed, private and every entry's policy state
 	entries map[string]*entry
 	closed  bool
+	private map[string]*properties.Manager // by type name: the private properties (R50–R58)
 
 	subMu sync.RWMutex // guards subs
 	subs  map[*Subscription]struct{}
@@ -143,6 +153,7 @@ type Monitor struct {
 // entry is one hosted resource.
 type entry struct {
 	name, group, typ string
+	t                *resource.Type
 	w                *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
@@ -194,7 +205,17 @@ func New(opts Options) (*Monitor, error) {
 		rand:     opts.Rand,
 		entries:  make(map[string]*entry),
 		subs:     make(map[*Subscription]struct{}),
+		private:  make(map[string]*properties.Manager),
+		store:    opts.Store,
 	}
+	if m.store == nil {
+		m.store, m.ownStore = properties.NewMemStore(), true
+	}
+	common, err := properties.NewManager(properties.Options{Store: m.store, Schema: commonSchema, Namespace: properties.Common, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("monitor: New: %w", err)
+	}
+	m.common = common
 	if m.clock == nil {
 		m.clock = clock.New()
 	}
@@ -230,19 +251,14 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	if !ok {
 		return fmt.Errorf("monitor: add %q: type %q (registered: %s): %w", spec.Name, spec.Type, strings.Join(m.types.Names(), ", "), ErrUnknownType)
 	}
-	pol := spec.Policy
-	if pol == (Policy{}) {
-		pol = m.defPol
-	}
-	res, err := pol.resolve()
-	if err != nil {
+	if _, err := spec.Policy.resolve(); err != nil {
 		return fmt.Errorf("monitor: add %q: Policy.%w", spec.Name, err)
 	}
 	group := spec.Group
 	if group == "" {
 		group = spec.Name
 	}
-	e := &entry{name: spec.Name, group: group, typ: spec.Type, policy: res,
+	e := &entry{name: spec.Name, group: group, typ: spec.Type, t: typ,
 		hangTimers: make(map[*clock.Timer]bool), reported: make(map[string]bool)}
 
 	// Reserve the name while the type opens the resource.
@@ -265,11 +281,21 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	m.mu.Unlock()
 
 	var w *wrapper.Wrapper
-	r, release, err := typ.Open(ctx, spec.Name, spec.Properties)
+	var r resource.Resource
+	var release resource.Release
+	vals, pol, err := m.loadOrStore(ctx, typ, spec) // R53: validated and stored, or loaded
+	var res resolved
+	if err == nil {
+		res, err = pol.resolve()
+	}
+	if err == nil {
+		e.policy = res
+		r, release, err = typ.Open(ctx, spec.Name, vals)
+	}
 	if err == nil {
 		opts := wrapper.Options{
 			Name: spec.Name, Clock: m.clock, Logger: m.logger, Policy: res.Policy.Policy,
-			Checker: m.checks, Schema: typ.Schema(), Properties: typ.Schema().Defaults().Merge(spec.Properties),
+			Checker: m.checks, Schema: typ.Schema(), Properties: vals,
 			Release:   release,
 			Sink:      func(ev resource.Event) { m.onEvent(e, ev) },
 			OnAbandon: func(op resource.Op, at time.Time) { m.onAbandon(e, at) },
@@ -285,6 +311,9 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 			}
 			_ = release()
 		}
+	}
+	if err != nil && (spec.Properties.Len() > 0 || spec.Policy != (Policy{})) {
+		m.forget(ctx, e) // R40: nothing of it remains, its stored values neither
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -340,10 +369,29 @@ func (m *Monitor) Remove(ctx context.Context, name string) error {
 	e.removed = true
 	m.cancelTimersLocked(e)
 	m.mu.Unlock()
-	if err := e.w.Close(ctx); err != nil {
+	err = e.w.Close(ctx)
+	if ferr := m.forget(ctx, e); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	if err != nil {
 		return fmt.Errorf("monitor: remove: %w", err)
 	}
 	return nil
+}
+
+// forget deletes a resource's stored properties, private and common: it is
+// no longer a resource of the cluster.
+func (m *Monitor) forget(ctx context.Context, e *entry) error {
+	var errs []error
+	if mgr, err := m.privateManager(e.t); err != nil {
+		errs = append(errs, err)
+	} else if err := mgr.Delete(ctx, e.name); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.common.Delete(ctx, e.name); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // lookupLocked finds a hosted, fully opened resource. Called with m.mu
@@ -519,25 +567,25 @@ func (m *Monitor) SetMaintenance(ctx context.Context, name string, on bool) erro
 	return e.w.SetMaintenance(ctx, on)
 }
 
-// SetPolicy changes a resource's common properties while it runs (R30,
-// R51): the wrapper's time-outs and check intervals at once, the restart
-// policy from the next failure. A bad policy changes nothing.
-func (m *Monitor) SetPolicy(name string, p Policy) error {
-	res, err := p.resolve()
-	if err != nil {
+// SetPolicy replaces a resource's common properties (R30, R51): they are
+// stored, then applied while it runs — the wrapper's time-outs and check
+// intervals at once, the restart policy from the next failure. A bad policy
+// changes nothing.
+func (m *Monitor) SetPolicy(ctx context.Context, name string, p Policy) error {
+	if _, err := p.resolve(); err != nil {
 		return fmt.Errorf("monitor: set policy of %q: Policy.%w", name, err)
 	}
 	e, err := m.lookup(name)
 	if err != nil {
 		return err
 	}
-	if err := e.w.SetPolicy(p.Policy); err != nil {
-		return err
+	err = m.store.Update(ctx, func(tx properties.Tx) error {
+		return tx.Put(name, properties.Common, policyValues(p))
+	})
+	if err != nil {
+		return fmt.Errorf("monitor: set policy of %q: %w", name, err)
 	}
-	m.mu.Lock()
-	e.policy = res
-	m.mu.Unlock()
-	return nil
+	return m.applyPolicy(e, p)
 }
 
 // Policy returns a resource's common properties, defaults filled in.
@@ -551,18 +599,23 @@ func (m *Monitor) Policy(name string) (Policy, error) {
 	return e.policy.Policy, nil
 }
 
-// Control passes a resource-specific control code (resource
-// FirstResourceControlCode and above) to the resource's Controller (R51).
-// Other codes return an error wrapping resource.ErrUnsupported.
+// Control handles a control code for a resource (R51): the property codes
+// (CodeGetCommonProperties … CodeGetDrift) here, resource-specific codes
+// (resource.FirstResourceControlCode and above) in the resource's
+// Controller. Other codes return an error wrapping resource.ErrUnsupported.
 func (m *Monitor) Control(ctx context.Context, name string, code resource.ControlCode, in []byte) ([]byte, error) {
 	e, err := m.lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	if code < resource.FirstResourceControlCode {
+	if code >= resource.FirstResourceControlCode {
+		return e.w.Control(ctx, code, in)
+	}
+	out, handled, err := m.controlProperties(ctx, e, code, in)
+	if !handled {
 		return nil, fmt.Errorf("monitor: control %#x of %q: %w", code, name, resource.ErrUnsupported)
 	}
-	return e.w.Control(ctx, code, in)
+	return out, err
 }
 
 // Resources returns the names of the hosted resources, sorted.
@@ -941,6 +994,11 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("monitor goroutines still running: %w", ctx.Err()))
+	}
+	if m.ownStore {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the property store: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })

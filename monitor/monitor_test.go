@@ -35,14 +35,14 @@ func TestNoPollingAndPerResourceIntervals(t *testing.T) {
 	assert.Equal(t, 0, a.Count(resource.OpLooksAlive)+b.Count(resource.OpLooksAlive))
 
 	// A new interval applies while running.
-	require.NoError(t, e.m.SetPolicy("b", monitor.Policy{Policy: wrapper.Policy{IsAliveInterval: 5 * time.Second, LooksAliveInterval: resource.Never}}))
+	require.NoError(t, e.m.SetPolicy(e.ctx, "b", monitor.Policy{Policy: wrapper.Policy{IsAliveInterval: 5 * time.Second, LooksAliveInterval: resource.Never}}))
 	p, err := e.m.Policy("b")
 	require.NoError(t, err)
 	assert.Equal(t, 5*time.Second, p.IsAliveInterval)
 	assert.Equal(t, 2, p.RestartThreshold, "defaults filled in")
 	e.clk.Add(5 * time.Second)
 	require.NoError(t, b.WaitCount(e.ctx, resource.OpIsAlive, 2))
-	assert.ErrorIs(t, e.m.SetPolicy("b", monitor.Policy{RestartThreshold: -1}), resource.ErrInvalidOption)
+	assert.ErrorIs(t, e.m.SetPolicy(e.ctx, "b", monitor.Policy{RestartThreshold: -1}), resource.ErrInvalidOption)
 }
 
 // R35: a call abandoned for longer than DeadlockTimeout is reported with

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/resdll/resdll/properties"
@@ -56,6 +57,28 @@ type Type struct {
 	sem    chan struct{}
 	refs   int // open resources, guarded by sem
 	shared any // the loaded state while refs > 0, guarded by sem
+
+	hook atomic.Pointer[properties.SyncHook] // nil: no sync hook
+}
+
+// SetSyncHook gives the type the hook that pushes its resources' stored
+// property values into the application's own configuration, and, when it
+// is a properties.SyncReader, reads them back for drift (R53–R55; EXSETDATA's
+// role). Hosts that store properties use it. Safe for concurrent use.
+func (t *Type) SetSyncHook(h properties.SyncHook) {
+	if h == nil {
+		t.hook.Store(nil)
+		return
+	}
+	t.hook.Store(&h)
+}
+
+// SyncHook returns the type's sync hook, or nil.
+func (t *Type) SyncHook() properties.SyncHook {
+	if p := t.hook.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // NewType returns a type without shared state. The name must be non-empty
