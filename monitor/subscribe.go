@@ -29,15 +29,19 @@ func (m *Monitor) Subscribe(size int) *Subscription {
 	return s
 }
 
-// C returns the channel the events arrive on. It is never closed: stop
-// reading after Close.
+// C returns the channel the events arrive on. Close closes it, after what
+// was queued, so `for e := range sub.C()` ends.
 func (s *Subscription) C() <-chan resource.Event { return s.q.C() }
 
-// Close ends the subscription; events after it are not queued.
+// Close ends the subscription and closes its channel. Calling it again does
+// nothing.
 func (s *Subscription) Close() {
 	s.m.subMu.Lock()
-	delete(s.m.subs, s)
-	s.m.subMu.Unlock()
+	defer s.m.subMu.Unlock()
+	if _, ok := s.m.subs[s]; ok {
+		delete(s.m.subs, s)
+		s.q.Close() // no publish runs: it holds subMu while it sends
+	}
 }
 
 // publish hands ev to every subscription without blocking.

@@ -24,8 +24,16 @@ func NewEventQueue(size int) *EventQueue {
 	return &EventQueue{c: make(chan resource.Event, max(size, 1))}
 }
 
-// C returns the channel the events arrive on. It is never closed.
+// C returns the channel the events arrive on. It is closed by Close.
 func (q *EventQueue) C() <-chan resource.Event { return q.c }
+
+// Close closes the channel, so a reader ranging over it stops once it has
+// read what is queued. Sink must not be called after Close.
+func (q *EventQueue) Close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	close(q.c)
+}
 
 // Sink delivers e without blocking; pass it as Options.Sink.
 func (q *EventQueue) Sink(e resource.Event) {

@@ -39,6 +39,8 @@ const (
 	kReport
 	kProgress
 	kNoTimeout
+	kFailFrom
+	kFlap
 )
 
 // Behaviour is what one call of an entry point does. Build one with the
@@ -50,6 +52,7 @@ type Behaviour struct {
 	n     int
 	gate  *Gate
 	value any
+	at    time.Time
 }
 
 // Succeed returns nil.
@@ -327,6 +330,16 @@ func (f *Fake) behave(ctx context.Context, b Behaviour) error {
 				return err
 			}
 			resource.Progress(ctx)
+		}
+		return nil
+	case kFailFrom:
+		if !f.clock.Now().Before(b.at) {
+			return b.err
+		}
+		return nil
+	case kFlap:
+		if b.d > 0 && f.clock.Now().Sub(b.at)/b.d%2 == 1 {
+			return b.err
 		}
 		return nil
 	case kNoTimeout:

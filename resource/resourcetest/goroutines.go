@@ -1,9 +1,6 @@
 package resourcetest
 
-import (
-	"runtime"
-	"strings"
-)
+import "strings"
 
 // GoroutinesIn returns the stacks of the goroutines that are running, or
 // were started by, code whose import path starts with one of prefixes,
@@ -12,16 +9,7 @@ import (
 // something owns no goroutine at rest, or left none behind: unlike a count
 // of all goroutines, it does not see the test binary's own come and go.
 func GoroutinesIn(prefixes ...string) []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	blocks := strings.Split(string(buf), "\n\n")
+	blocks := allStacks()
 	bubble := bubbleOf(blocks[0]) // the first is the caller's own
 	var out []string
 	for _, g := range blocks[1:] {

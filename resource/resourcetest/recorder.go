@@ -165,3 +165,14 @@ func (r *Recorder) AssertTransitions(t TB, want ...string) {
 		t.Errorf("transitions:\n got  %s\n want %s\ntimeline:%s", strings.Join(got, " "), strings.Join(want, " "), r.Timeline())
 	}
 }
+
+// Follow records the events that arrive on ch, in a goroutine of its own
+// that ends when ch is closed (close it, or the subscription behind it, to
+// stop following).
+func (r *Recorder) Follow(ch <-chan resource.Event) {
+	go func() {
+		for e := range ch {
+			r.Sink(e)
+		}
+	}()
+}
