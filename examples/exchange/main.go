@@ -197,23 +197,11 @@ func run(out io.Writer, d driver) error {
 		return err
 	}
 	sub := m.Subscribe(4096)
-	stop, pumped := make(chan struct{}), make(chan struct{})
-	go func() { // the event pump; run stops it after Shutdown, and it drains what is queued
+	pumped := make(chan struct{})
+	go func() { // the event pump; it ends when run closes the subscription
 		defer close(pumped)
-		for {
-			select {
-			case e := <-sub.C():
-				tl.event(e)
-			case <-stop:
-				for {
-					select {
-					case e := <-sub.C():
-						tl.event(e)
-					default:
-						return
-					}
-				}
-			}
+		for e := range sub.C() {
+			tl.event(e)
 		}
 	}()
 	say := func(format string, args ...any) { tl.say(clk.Now(), format, args...) }
@@ -367,9 +355,8 @@ func run(out io.Writer, d driver) error {
 	if err := m.Shutdown(ctx); err != nil {
 		return err
 	}
-	close(stop)
-	<-pumped
 	sub.Close()
+	<-pumped
 	tl.print(out)
 	fmt.Fprintf(out, "\n%-8s %-8s %8s %8s  %s\n", "resource", "state", "restarts", "failures", "last error")
 	for _, st := range sts {
