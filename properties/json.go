@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // JSON has two forms here (R50).
@@ -66,12 +67,16 @@ type member struct {
 }
 
 // readObject reads data as one JSON object and returns its members in
-// order. It bounds the input's size (R59) and refuses anything else: not an
-// object, bad syntax, data after the object.
+// order. It bounds the input's size (R59) and refuses anything else: text
+// that is not UTF-8 (which encoding/json would silently replace with
+// U+FFFD), not an object, bad syntax, data after the object.
 func readObject(data []byte) ([]member, error) {
 	const allowed = "a JSON object of property names and values"
 	if len(data) > MaxInputSize {
 		return nil, fmt.Errorf("%w: JSON input is %d bytes (allowed: at most %d bytes)", ErrInvalid, len(data), MaxInputSize)
+	}
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: JSON input is not valid UTF-8 (allowed: %s, in UTF-8; bytes go in a binary value, as base64)", ErrInvalid, allowed)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -431,11 +436,15 @@ func (v Values) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads the typed form that MarshalJSON writes. It checks
-// what it reads (R59): a bounded input, names within [MaxNameLength], each
-// name once, each value an object with exactly one member named by a kind
-// ("string", "multi-string", "int64", "uint32", "uint64", "bool",
-// "duration", "binary") and holding a value of that kind. It reports every
-// problem at once and, on any problem, leaves v unchanged.
+// what it reads (R59): a bounded input of UTF-8 text, names within
+// [MaxNameLength], each name once, each value an object with exactly one
+// member named by a kind ("string", "multi-string", "int64", "uint32",
+// "uint64", "bool", "duration", "binary") and holding a value of that kind,
+// of at most [MaxValueSize] bytes (as [MarshalValue] and [CheckPut] bound
+// it). The typed form has no schema, so it takes any text the store takes;
+// a property's own text rules (no NUL character) are checked by
+// [Schema.ValidateUpdate] and the set. It reports every problem at once
+// and, on any problem, leaves v unchanged.
 func (v *Values) UnmarshalJSON(data []byte) error {
 	ms, err := readObject(data)
 	if err != nil {
@@ -476,6 +485,11 @@ func (v *Values) UnmarshalJSON(data []byte) error {
 		x, problem := decodeAs(k, inner[0].raw)
 		if problem != "" {
 			errs = append(errs, &PropertyError{Name: m.name, Problem: problem, Allowed: kindAllowed(k)})
+			continue
+		}
+		if n := valueSize(x); n > MaxValueSize {
+			errs = append(errs, &PropertyError{Name: m.name, Problem: fmt.Sprintf("value is %d bytes", n),
+				Allowed: fmt.Sprintf("at most %d bytes", MaxValueSize)})
 			continue
 		}
 		out.set(m.name, x)

@@ -95,3 +95,27 @@ func limitErrors(errs []error) error {
 
 // isUTF8 reports whether s is valid UTF-8.
 func isUTF8(s string) bool { return utf8.ValidString(s) }
+
+// clip cuts s to at most n bytes, on a character boundary, and marks the
+// cut with "…". It is for long texts kept or shown whole up to a bound (a
+// hook's error); [shorten] is the 32-character cut for names in messages.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	// Back up to the start of a character; at most UTFMax-1 bytes, so
+	// that invalid UTF-8 is still cut near n.
+	for j := 0; j < utf8.UTFMax-1 && i > 0 && !utf8.RuneStart(s[i]); j++ {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// maxShownValue bounds, in bytes, a value shown in a message, so that a
+// 64 KiB value does not make a 64 KiB error.
+const maxShownValue = 64
+
+// showValue formats v for a message (as %v does), cut to maxShownValue
+// bytes.
+func showValue(v any) string { return clip(fmt.Sprint(v), maxShownValue) }

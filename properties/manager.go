@@ -20,7 +20,9 @@ type Options struct {
 
 	// Namespace is where the values are stored under each resource: zero
 	// means [Parameters] (private properties); the monitor uses [Common]
-	// for its policy values.
+	// for its policy values. The Manager keeps its sync state in
+	// Namespace.Sync(), the name followed by ".Sync", which must pass
+	// [Namespace.Check] too: so a Manager's namespace is at most 59 bytes.
 	Namespace Namespace
 
 	// Hook pushes stored values into the application's own configuration
@@ -30,9 +32,10 @@ type Options struct {
 	Hook SyncHook
 
 	// Peers, when not nil, lists the other resources of the same type, so
-	// that a set refuses a value of a Unique property that one of them has
-	// stored (R50). nil: Unique is not checked. It is called before the
-	// set's transaction, never inside it.
+	// that a set, or a reconcile from the application, refuses a value of
+	// a Unique property that one of them has stored (R50). nil: Unique is
+	// not checked. It is called before the store's transaction, never
+	// inside it.
 	Peers func(ctx context.Context, resource string) ([]string, error)
 
 	// Logger receives a warning when a sync hook fails; nil discards.
@@ -55,8 +58,10 @@ type Manager struct {
 	locks  keyLock // serialises Set, Reconcile and Delete per resource
 }
 
-// NewManager checks opts and returns a Manager. A nil Store or a bad
-// Namespace is an error naming the field.
+// NewManager checks opts and returns a Manager. A nil Store, or a bad
+// Namespace (including one too long to leave room for its ".Sync" suffix,
+// see [Options.Namespace]), is an error wrapping [ErrInvalid] naming the
+// field.
 func NewManager(opts Options) (*Manager, error) {
 	if opts.Store == nil {
 		return nil, fmt.Errorf("%w: properties: Options.Store is nil (allowed: a Store, such as NewMemStore() or bboltstore.Open)", ErrInvalid)
@@ -67,6 +72,10 @@ func NewManager(opts Options) (*Manager, error) {
 	}
 	if err := ns.Check(); err != nil {
 		return nil, fmt.Errorf("properties: Options.Namespace: %w", err)
+	}
+	if ns.Sync().Check() != nil {
+		return nil, fmt.Errorf("%w: properties: Options.Namespace %q is %d bytes: with the %q suffix, its sync namespace would be %d bytes, over the %d-byte bound (allowed: a namespace of at most %d bytes)",
+			ErrInvalid, shorten(string(ns)), len(ns), syncSuffix, len(ns.Sync()), maxNamespaceLength, maxNamespaceLength-len(syncSuffix))
 	}
 	log := opts.Logger
 	if log == nil {
@@ -282,23 +291,20 @@ func (m *Manager) Set(ctx context.Context, resource string, update Values, opts 
 }
 
 // prepare checks update against what tx holds for resource and returns the
-// values to store: the stored ones with update on top. skip names
-// properties whose value the caller already found bad, so a missing
-// required value is not reported for them twice.
+// values to store: the stored ones with update on top. A required property
+// whose value is refused, here or by the caller (skip names those), is
+// reported once, for its value, never also as missing.
 func (m *Manager) prepare(tx Tx, resource string, update Values, allowReadOnly bool, peers []string, skip map[string]bool) (Values, error) {
-	canon, errs := m.schema.checkUpdate(update, allowReadOnly)
+	canon, errs, refused := m.schema.checkUpdate(update, allowReadOnly)
+	for name := range skip {
+		refused[name] = true
+	}
 	stored, err := tx.Get(resource, m.ns)
 	if err != nil {
 		return Values{}, err
 	}
 	next := stored.Merge(canon)
-	for _, err := range m.schema.checkRequired(m.effective(next)) {
-		var pe *PropertyError
-		if errors.As(err, &pe) && skip[pe.Name] {
-			continue
-		}
-		errs = append(errs, err)
-	}
+	errs = append(errs, m.schema.checkRequired(m.effective(next), refused)...)
 	uerrs, err := m.checkUnique(tx, resource, canon, peers)
 	if err != nil {
 		return Values{}, err
@@ -349,7 +355,7 @@ func (m *Manager) checkUnique(tx Tx, resource string, update Values, peers []str
 				continue
 			}
 			if v, ok := theirs.m[name]; ok && equal(v, update.m[name]) {
-				errs = append(errs, &PropertyError{Name: name, Problem: fmt.Sprintf("value %v is already used by resource %q", v, peer),
+				errs = append(errs, &PropertyError{Name: name, Problem: fmt.Sprintf("value %s is already used by resource %q", showValue(v), peer),
 					Allowed: "a value no other resource of the type has"})
 			}
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -486,10 +489,72 @@ func TestApplyGetsEffectiveValues(t *testing.T) {
 	assert.Equal(t, 30*time.Second, d)
 }
 
-// R53, R54: concurrent sets of one resource reach the application in the
-// order the store committed them, so the application ends with the
-// stored values.
+// R53, R54: sets of one resource run one at a time, so their pushes reach
+// the application in the order the store committed them. Deterministic
+// (testing/synctest): while the first set's push is blocked, a second set
+// must not commit; it would, and the application would end behind the
+// store, without the per-resource lock.
 func TestConcurrentSetsPushInCommitOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		a := newApp()
+		m, store := newManager(t, a)
+		_, err := m.Set(ctx, "S", vals(t, map[string]any{"VirtualServer": "S"}), properties.SetOptions{})
+		require.NoError(t, err)
+		before := store.committed()
+
+		release := make(chan struct{})
+		var first atomic.Bool
+		a.onPush = func(string) {
+			if first.CompareAndSwap(false, true) {
+				<-release // the first set's push hangs until released
+			}
+		}
+		set := func(port uint32) <-chan error {
+			done := make(chan error, 1)
+			go func() {
+				_, err := m.Set(ctx, "S", vals(t, map[string]any{"Port": port}), properties.SetOptions{})
+				done <- err
+			}()
+			return done
+		}
+		done1 := set(1001)
+		synctest.Wait() // the first set has committed and hangs in its push
+		require.True(t, first.Load(), "the first set reached its push")
+		require.Equal(t, before+1, store.committed())
+
+		done2 := set(1002)
+		synctest.Wait() // the second set waits for the resource
+		assert.Equal(t, before+1, store.committed(), "a second set committed while the first one's push ran")
+		stored, err := m.Stored(ctx, "S")
+		require.NoError(t, err)
+		p, _ := stored.GetUint32("Port")
+		assert.Equal(t, uint32(1001), p)
+
+		close(release)
+		require.NoError(t, <-done1)
+		require.NoError(t, <-done2)
+		a.mu.Lock()
+		pushes := slices.Clone(a.pushes)
+		a.mu.Unlock()
+		require.Len(t, pushes, 3)
+		for i, want := range []uint32{25, 1001, 1002} {
+			got, _ := pushes[i].GetUint32("Port")
+			assert.Equal(t, want, got, "push %d", i)
+		}
+		eff, err := m.Effective(ctx, "S")
+		require.NoError(t, err)
+		assert.True(t, eff.Equal(a.get("S")), "the application holds the last committed values")
+		d, err := m.Drift(ctx, "S")
+		require.NoError(t, err)
+		assert.Empty(t, d)
+	})
+}
+
+// R53, R54: many concurrent sets of one resource leave the application
+// with the stored values (a stress companion to the test above, for the
+// race detector).
+func TestConcurrentSetsStress(t *testing.T) {
 	ctx := context.Background()
 	a := newApp()
 	m, _ := newManager(t, a)

@@ -190,10 +190,10 @@ func equal(a, b any) bool {
 // a *PropertyError, or nil. v must already be of p.Kind.
 func (p *Property) checkValue(what string, v any) error {
 	if p.Min != nil && compare(v, p.Min) < 0 || p.Max != nil && compare(v, p.Max) > 0 {
-		return &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s %v is out of range", what, v), Allowed: p.rangeText()}
+		return &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s %s is out of range", what, showValue(v)), Allowed: p.rangeText()}
 	}
 	if len(p.Allowed) > 0 && !slices.ContainsFunc(p.Allowed, func(a any) bool { return equal(a, v) }) {
-		return &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s %v is not an allowed value", what, v), Allowed: p.allowedText()}
+		return &PropertyError{Name: p.Name, Problem: fmt.Sprintf("%s %s is not an allowed value", what, showValue(v)), Allowed: p.allowedText()}
 	}
 	return nil
 }

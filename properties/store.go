@@ -44,7 +44,10 @@ func (ns Namespace) Check() error {
 
 // Sync names the namespace where a [Manager] of ns records that the
 // application may be out of sync (R54): ns followed by ".Sync".
-func (ns Namespace) Sync() Namespace { return ns + ".Sync" }
+func (ns Namespace) Sync() Namespace { return ns + syncSuffix }
+
+// syncSuffix ends the name of a sync namespace.
+const syncSuffix = ".Sync"
 
 // CheckName reports a property name that breaks R59's bounds: 1 to
 // [MaxNameLength] bytes of printable UTF-8, no spaces at either end. The

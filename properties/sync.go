@@ -39,7 +39,8 @@ type SyncStatus struct {
 	// process stopped).
 	Pending bool
 
-	// Error is the hook's last error, when it failed.
+	// Error is the hook's last error, when it failed: its first 4096
+	// bytes, followed by "…" when it was longer.
 	Error string
 }
 
@@ -67,11 +68,12 @@ func pendingMark() Values {
 	return v
 }
 
+// maxMarkError bounds, in bytes, the hook error a failed mark keeps; a
+// longer one is cut on a character boundary and ends with "…".
+const maxMarkError = 4096
+
 func failedMark(err error) Values {
-	msg := err.Error()
-	if len(msg) > 4096 {
-		msg = shorten(msg[:4096])
-	}
+	msg := clip(err.Error(), maxMarkError)
 	var v Values
 	v.set(markState, "failed")
 	v.set(markError, msg)
@@ -213,10 +215,13 @@ func (d Direction) String() string {
 // FromApplication pulls the application's values (the hook must be a
 // [SyncReader]), checks them as a complete set, and stores them in one
 // transaction: each schema property takes the application's value, or its
-// default when the application has none; names the schema does not declare
-// are refused. Then opts.Apply tells the resource, as for [Manager.Set].
-// On any error the store is unchanged. Read-only properties may come from
-// the application.
+// default when the application has none (so [Manager.Drift] then finds
+// none: it takes an application without a value as running with the
+// default); names the schema does not declare, and one property under two
+// spellings, are refused, and so is a value of a Unique property that a
+// peer has stored (see [Options.Peers]). Then opts.Apply tells the
+// resource, as for [Manager.Set]. On any error the store is unchanged.
+// Read-only properties may come from the application.
 //
 // With no hook (or no SyncReader for FromApplication) the error wraps
 // [ErrUnsupported].
@@ -258,19 +263,35 @@ func (m *Manager) Reconcile(ctx context.Context, resource string, dir Direction,
 	if err != nil {
 		return SetResult{}, err
 	}
-	canon, errs := m.schema.checkUpdate(pulled, true)
-	errs = append(errs, m.schema.checkRequired(m.schema.Defaults().Merge(canon))...)
+	canon, errs, refused := m.schema.checkUpdate(pulled, true)
+	errs = append(errs, m.schema.checkRequired(m.schema.Defaults().Merge(canon), refused)...)
 	if err := limitErrors(errs); err != nil {
 		return SetResult{}, fmt.Errorf("properties: reconcile %q from the application: its values are refused: %w", resource, err)
 	}
-	var next Values
+	// Peers before the transaction, never inside it, as for Set.
+	peers, err := m.listPeers(ctx, resource, canon)
+	if err != nil {
+		return SetResult{}, fmt.Errorf("properties: reconcile %q from the application: %w", resource, err)
+	}
+	var (
+		next   Values
+		uniqOK = true
+	)
 	err = m.store.Update(ctx, func(tx Tx) error {
+		uerrs, err := m.checkUnique(tx, resource, canon, peers)
+		if err != nil {
+			return err
+		}
+		if err := limitErrors(uerrs); err != nil {
+			uniqOK = false
+			return err
+		}
 		stored, err := tx.Get(resource, m.ns)
 		if err != nil {
 			return err
 		}
 		next = stored.Clone()
-		for _, p := range m.schema.props {
+		for _, p := range m.schema.list() {
 			if v, ok := canon.m[p.Name]; ok {
 				next.set(p.Name, v)
 			} else {
@@ -282,6 +303,9 @@ func (m *Manager) Reconcile(ctx context.Context, resource string, dir Direction,
 		}
 		return tx.Put(resource, m.ns.Sync(), Values{})
 	})
+	if err != nil && !uniqOK {
+		return SetResult{}, fmt.Errorf("properties: reconcile %q from the application: its values are refused: %w", resource, err)
+	}
 	if err != nil {
 		return SetResult{}, fmt.Errorf("properties: reconcile %q from the application: %w", resource, err)
 	}
@@ -312,15 +336,18 @@ func (m *Manager) pull(ctx context.Context, resource string) (Values, error) {
 // Difference is one property on which the store and the application
 // disagree (R55).
 type Difference struct {
-	// Name is the property's name, as the schema declares it (or as the
-	// application gave it, for a name the schema does not declare).
+	// Name is the property's name, as the schema declares it; or as the
+	// application gave it, for a name the schema does not declare and for
+	// a second spelling of a declared property (see [Manager.Drift]).
 	Name string
 
 	// Stored is the effective stored value (the default when none is
 	// stored); nil when there is none.
 	Stored any
 
-	// App is the application's value; nil when it has none.
+	// App is the application's value; nil when it has none (for a
+	// property with a default, the application is then taken to run with
+	// the default, and Stored is something else).
 	App any
 }
 
@@ -343,6 +370,16 @@ func (d Difference) String() string {
 // when they agree. A value of another kind than its property's counts as a
 // difference. The hook must be a [SyncReader], or the error wraps
 // [ErrUnsupported].
+//
+// The application's names match the schema's without regard to case (see
+// [Schema.Canonical]). An application that holds no value for a property
+// with a default is taken to run with the default, as [Manager.Reconcile]
+// from the application takes it: that agrees with an effective stored
+// value equal to the default. An application that holds one property under
+// two spellings ("Port" and "port") gets a fixed answer: the declared
+// spelling (or else the first in byte order) is compared as the property,
+// and each other spelling is reported as a name of its own, which the
+// store never holds, so the clash shows.
 func (m *Manager) Drift(ctx context.Context, resource string) ([]Difference, error) {
 	if err := CheckResourceName(resource); err != nil {
 		return nil, err
@@ -360,25 +397,29 @@ func (m *Manager) Drift(ctx context.Context, resource string) ([]Difference, err
 	}
 	app = m.schema.Canonical(app)
 	var diffs []Difference
-	differ := func(name string) {
+	differ := func(name string, dflt any) {
 		s, sok := eff.m[name]
 		a, aok := app.m[name]
-		if sok != aok || sok && !sameKindEqual(s, a) {
+		cmp, cok := a, aok
+		if !aok && dflt != nil {
+			cmp, cok = dflt, true
+		}
+		if sok != cok || sok && !sameKindEqual(s, cmp) {
 			diffs = append(diffs, Difference{Name: name, Stored: clone(s), App: clone(a)})
 		}
 	}
-	for i := range m.schema.Len() {
-		differ(m.schema.props[i].Name)
+	for _, p := range m.schema.list() {
+		differ(p.Name, p.Default)
 	}
 	var extra []string
 	for name := range app.m {
-		if m.schema.prop(name) == nil {
+		if p := m.schema.prop(name); p == nil || p.Name != name {
 			extra = append(extra, name)
 		}
 	}
 	slices.Sort(extra)
 	for _, name := range extra {
-		differ(name)
+		differ(name, nil)
 	}
 	return diffs, nil
 }

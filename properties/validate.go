@@ -19,32 +19,58 @@ import (
 // ValidateUpdate does not check it; [Schema.ValidateValues] and
 // [Manager.Validate] do.
 func (s *Schema) ValidateUpdate(update Values) error {
-	_, errs := s.checkUpdate(update, false)
+	_, errs, _ := s.checkUpdate(update, false)
 	return limitErrors(errs)
 }
 
 // ValidateValues checks a complete set of values, such as a resource is
 // opened with or an application's configuration holds (R52, R59): every
 // check of [Schema.ValidateUpdate] but the read-only one, and every required
-// property must have a value, its own or its default.
+// property must have a value, its own or its default. A required property
+// whose value is refused is reported once, for that value.
 func (s *Schema) ValidateValues(vals Values) error {
-	canon, errs := s.checkUpdate(vals, true)
-	errs = append(errs, s.checkRequired(s.Defaults().Merge(canon))...)
+	canon, errs, refused := s.checkUpdate(vals, true)
+	errs = append(errs, s.checkRequired(s.Defaults().Merge(canon), refused)...)
 	return limitErrors(errs)
 }
 
 // Canonical returns vals with each name spelled as the schema declares it
 // (names match without regard to case), leaving names the schema does not
 // know as they are.
+//
+// When vals holds one property under several spellings ("Port" and
+// "port"), only one of them is renamed and the others are left as they
+// are, so no value is lost and the answer never depends on map order: the
+// spelling the schema declares keeps its value when vals has it; otherwise
+// the first spelling in byte order is renamed.
 func (s *Schema) Canonical(vals Values) Values {
+	names := vals.Names() // sorted: a fixed choice between spellings
+	taken := make(map[string]bool, len(names))
+	for _, name := range names {
+		if p := s.prop(name); p != nil && p.Name == name {
+			taken[name] = true
+		}
+	}
 	var out Values
-	for name, v := range vals.m {
-		if p := s.prop(name); p != nil {
-			name = p.Name
+	for _, name := range names {
+		v := vals.m[name]
+		if p := s.prop(name); p != nil && p.Name != name && !taken[p.Name] {
+			taken[p.Name] = true
+			out.set(p.Name, v)
+			continue
 		}
 		out.set(name, v)
 	}
 	return out
+}
+
+// list returns the declarations, in order; nil for a nil schema. Callers
+// must not change them.
+func (s *Schema) list() []Property {
+	if s == nil {
+		return nil
+	}
+	return s.props
 }
 
 // prop returns the declaration of name, matched without regard to case, or
@@ -61,12 +87,15 @@ func (s *Schema) prop(name string) *Property {
 }
 
 // checkUpdate checks each value of update and returns the values that
-// passed, under their declared names, with the problems of the others.
-func (s *Schema) checkUpdate(update Values, allowReadOnly bool) (Values, []error) {
+// passed, under their declared names, with the problems of the others, and
+// the declared names of the properties whose value it refused, so that
+// checkRequired does not report them a second time.
+func (s *Schema) checkUpdate(update Values, allowReadOnly bool) (Values, []error, map[string]bool) {
 	var (
-		out  Values
-		errs []error
-		seen = make(map[string]string, update.Len())
+		out     Values
+		errs    []error
+		seen    = make(map[string]string, update.Len())
+		refused = make(map[string]bool)
 	)
 	for _, name := range update.Names() {
 		if err := checkName(name); err != nil {
@@ -87,31 +116,34 @@ func (s *Schema) checkUpdate(update Values, allowReadOnly bool) (Values, []error
 		if p.ReadOnly && !allowReadOnly {
 			errs = append(errs, &PropertyError{Name: name, Problem: "is read-only: the resource type sets it",
 				Allowed: s.namesText(false)})
+			refused[p.Name] = true
 			continue
 		}
 		v := update.m[name]
 		if err := p.Kind.check(v); err != nil {
 			errs = append(errs, &PropertyError{Name: name, Problem: err.Error(), Allowed: "a value of kind " + p.Kind.String()})
+			refused[p.Name] = true
 			continue
 		}
 		if perrs := p.checkAll("value", v); len(perrs) > 0 {
 			errs = append(errs, perrs...)
+			refused[p.Name] = true
 			continue
 		}
 		out.set(p.Name, v)
 	}
-	return out, errs
+	return out, errs, refused
 }
 
-// checkRequired reports each required property that has no value in vals.
-func (s *Schema) checkRequired(vals Values) []error {
+// checkRequired reports each required property that has no value in vals,
+// but those named in skip: their value was refused and is reported
+// already.
+func (s *Schema) checkRequired(vals Values, skip map[string]bool) []error {
 	var errs []error
-	if s == nil {
-		return nil
-	}
-	for i := range s.props {
-		p := &s.props[i]
-		if p.Required && !vals.Has(p.Name) {
+	props := s.list()
+	for i := range props {
+		p := &props[i]
+		if p.Required && !vals.Has(p.Name) && !skip[p.Name] {
 			errs = append(errs, &PropertyError{Name: p.Name, Problem: "is required but has no value",
 				Allowed: "a value of kind " + p.Kind.String()})
 		}
