@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benbjohnson/clock"
+
 	"github.com/resdll/resdll/resource"
 )
 
@@ -37,6 +39,10 @@ type RunOptions struct {
 	// Timeout bounds, in real time, each entry point that should succeed
 	// (Online, Offline, IsAlive, Terminate). Default 30 s.
 	Timeout time.Duration
+
+	// Clock measures Grace and Timeout; nil means the real clock, which is
+	// what a resource doing real I/O needs.
+	Clock clock.Clock
 }
 
 // Run is the conformance suite a resource author calls from a test (the way
@@ -64,6 +70,9 @@ func Run(t T, open func(t T) resource.Resource, opts RunOptions) {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.New()
 	}
 	k := &kit{t: t, open: open, o: opts}
 	for _, d := range []struct {
@@ -113,7 +122,7 @@ func (k *kit) call(name string, f func(context.Context) error) (error, bool) {
 	select {
 	case err := <-done:
 		return err, true
-	case <-time.After(k.o.Timeout + k.o.Grace):
+	case <-k.o.Clock.After(k.o.Timeout + k.o.Grace):
 		k.fail(name+" did not return within "+k.o.Timeout.String()+" and did not give up when its context ended",
 			name+" must return once its work is done, or soon after its context is cancelled")
 		return nil, false
@@ -189,7 +198,7 @@ func (k *kit) cancellation(r resource.Resource) {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(k.o.Grace):
+		case <-k.o.Clock.After(k.o.Grace):
 			k.fail(fmt.Sprintf("%s did not return within %v of its context being cancelled", ep.name, k.o.Grace),
 				"watch ctx.Done() in every wait: the engine cancels the context when it gives up (R11) and counts the call as running until it returns (R14)")
 			return // the call still runs; the other entry points would overlap it (R5)
@@ -237,7 +246,7 @@ func (k *kit) terminateDuringOffline(r resource.Resource) {
 	k.must("Terminate while Offline runs", tm.Terminate)
 	select {
 	case <-offDone:
-	case <-time.After(k.o.Grace):
+	case <-k.o.Clock.After(k.o.Grace):
 		k.fail("Offline did not return after Terminate", "Terminate must make a hung Offline return (kill what it waits for)")
 	}
 }
@@ -272,18 +281,18 @@ func (k *kit) close(r resource.Resource) {
 // noLeaks waits up to the grace for the goroutines started since before to
 // end, and reports those that do not.
 func (k *kit) noLeaks(before map[uint64]bool) {
-	deadline := time.Now().Add(k.o.Grace)
+	deadline := k.o.Clock.Now().Add(k.o.Grace)
 	for {
 		left := newGoroutines(before)
 		if len(left) == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
+		if k.o.Clock.Now().After(deadline) {
 			k.fail(fmt.Sprintf("%d goroutine(s) still running after Close:\n%s", len(left), strings.Join(left, "\n\n")),
 				"stop every goroutine the resource starts by the time Offline, Terminate or Close returns")
 			return
 		}
-		time.Sleep(time.Millisecond)
+		k.o.Clock.Sleep(time.Millisecond)
 	}
 }
 
