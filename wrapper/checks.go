@@ -158,8 +158,9 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 // In maintenance checks still run and their failures are recorded in the
 // cached result and in Status, but nothing latches and the state stays
 // Online. Ending maintenance while Online runs one fresh check (R25); if
-// it fails, the failure latches as any check's would, and SetMaintenance
-// returns it.
+// it fails, the failure latches at once (it is one deliberate check, so
+// FailureThreshold and StartupGrace do not apply to it), and SetMaintenance
+// returns it. If ctx ends before the check does, nothing latches.
 func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
 	w.mu.Lock()
 	if w.core.state == resource.Unknown {

@@ -160,7 +160,9 @@ type Options struct {
 	// with it. It is called outside the wrapper's lock and must not block.
 	OnAbandon func(op resource.Op, at time.Time)
 	// OnReturn, when set, is told when an abandoned call returns at last.
-	// Called outside the wrapper's lock; it must not block.
+	// Called outside the wrapper's lock; it must not block. OnAbandon and
+	// OnReturn of one call may arrive in either order: a host must read the
+	// wrapper's state (Status, Abandoned) rather than count them.
 	OnReturn func(op resource.Op)
 }
 
