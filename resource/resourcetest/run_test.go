@@ -83,18 +83,17 @@ func TestRunPassesGoodResource(t *testing.T) {
 	rt.Run(t, func(rt.T) resource.Resource { return &daemon{} }, rt.RunOptions{}) // and on a real *testing.T
 }
 
-// deaf ignores its context in Online until the test releases it.
+// deaf's Online never finishes, and ignores its context being cancelled
+// until the test releases it.
 type deaf struct {
 	daemon
 	release chan struct{}
 }
 
 func (d *deaf) Online(ctx context.Context) error {
-	if ctx.Err() != nil {
-		<-d.release // ignores the cancellation until the test ends
-		return ctx.Err()
-	}
-	return d.daemon.Online(ctx)
+	<-ctx.Done()
+	<-d.release
+	return ctx.Err()
 }
 
 // sloppyClose fails its second Close.
@@ -140,7 +139,7 @@ func TestRunFailsBadResources(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &recT{}
-			rt.Run(r, func(rt.T) resource.Resource { return tt.open() }, rt.RunOptions{Grace: 100 * time.Millisecond})
+			rt.Run(r, func(rt.T) resource.Resource { return tt.open() }, rt.RunOptions{Grace: 100 * time.Millisecond, Timeout: 100 * time.Millisecond})
 			for _, w := range tt.want {
 				assert.Contains(t, r.text(), w)
 			}
