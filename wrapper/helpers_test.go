@@ -74,10 +74,17 @@ func (e *env) entered(op resource.Op, n int) {
 // online brings the wrapper online and waits for it.
 func (e *env) online() {
 	e.t.Helper()
+	n := 0
+	for _, ev := range e.rec.Events() {
+		if rt.To(resource.Online).Matches(ev) {
+			n++
+		}
+	}
 	_, err := e.w.Online()
 	require.NoError(e.t, err)
 	require.NoError(e.t, e.w.Wait(e.ctx))
 	require.Equal(e.t, resource.Online, e.w.State())
+	e.wait(rt.To(resource.Online), n+1) // the event is delivered after Wait returns
 }
 
 // state asserts the wrapper's state.

@@ -223,9 +223,10 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 				w.reg = nil
 			}
 		case actSettled:
-			w.settled.err = w.core.lastErr
-			close(w.settled.done)
+			s := w.settled
+			s.err = w.core.lastErr
 			w.settled = &settlement{done: make(chan struct{})}
+			later = append(later, func() { close(s.done) }) // after the events are out: Wait returns after them
 		case actClosed:
 			later = append(later, func() {
 				if w.release != nil {
@@ -247,13 +248,15 @@ func (w *Wrapper) stopTimer() {
 	}
 }
 
-// after runs what exec deferred, then delivers the events, outside the
-// lock.
+// after delivers the events, then runs what exec deferred (starting
+// goroutines, waking Wait), outside the lock: so a caller of Online, or of
+// Wait, sees the events before it returns, unless another goroutine is
+// delivering at that moment (then they follow at once, in order).
 func (w *Wrapper) after(later []func()) {
+	w.deliver()
 	for _, f := range later {
 		f()
 	}
-	w.deliver()
 }
 
 // input runs f (a core input) under the lock, and its actions.
