@@ -667,9 +667,9 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 		e.waitDeps = true
 		v = stayFailed
 	} else {
-		e.failures, v = decide(e.policy, e.failures, now)
+		e.failures, v = decide(e.policy, e.failures, e.restarts, now)
 	}
-	gen := e.gen
+	gen, nFailures := e.gen, len(e.failures)
 	cleanup := make(chan struct{})
 	e.cleanup = cleanup
 	switch v {
@@ -683,7 +683,7 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 		m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
 	}
 	m.mu.Unlock()
-	m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", len(e.failures), "verdict", v.String())
+	m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", nFailures, "verdict", v.String())
 
 	m.wg.Go(func() {
 		defer close(cleanup)
@@ -730,6 +730,10 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 		return
 	}
 	e.timer, e.nextRestart = nil, time.Time{}
+	if e.w.State() != resource.Failed {
+		m.mu.Unlock()
+		return // someone else moved it (an operator, a group move): no restart
+	}
 	if m.quarantined(e) {
 		e.deferred = true // R35: the restart waits for the hung call
 		m.mu.Unlock()
@@ -823,7 +827,9 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 		}
 		e.failover = to
 		m.cancelTimersLocked(e)
-		if to == FailoverDeclined && e.policy.RetryPeriodOnFailure != resource.Never {
+		// R34: a declined request is retried, but only for a resource still
+		// Failed: one the operator took offline meanwhile stays down.
+		if to == FailoverDeclined && e.policy.RetryPeriodOnFailure != resource.Never && e.w.State() == resource.Failed {
 			gen, cleanup := e.gen, e.cleanup
 			m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
 		}

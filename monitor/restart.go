@@ -21,15 +21,19 @@ var verdictNames = [...]string{"stay failed", "restart", "request failover", "re
 func (v verdict) String() string { return verdictNames[v] }
 
 // decide records a failure at now and says what follows (R31–R34). It is
-// pure: failures are the earlier failures of the resource; it returns them
-// without those older than RestartPeriod (R33), with now added.
-func decide(p resolved, failures []time.Time, now time.Time) ([]time.Time, verdict) {
+// pure: failures are the earlier failures of the resource and restarts the
+// restarts the monitor began; it returns the failures without those older
+// than RestartPeriod (R33), with now added. A restart follows while both
+// the failures and the restarts in the window stay within RestartThreshold:
+// a restart that waited for a slow clean-up still counts in the window it
+// happened in.
+func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.Time, verdict) {
 	kept := window(failures, now, p.RestartPeriod)
 	kept = append(kept, now)
 	switch {
 	case p.RestartAction == NoRestart:
 		return kept, stayFailed
-	case len(kept) <= p.RestartThreshold:
+	case len(kept) <= p.RestartThreshold && len(window(restarts, now, p.RestartPeriod)) < p.RestartThreshold:
 		return kept, restartLater
 	case p.RestartAction == RestartAndFailover:
 		return kept, requestFailover

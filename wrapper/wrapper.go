@@ -57,6 +57,8 @@ type Wrapper struct {
 	reg        healthcheck.Registration // while checking
 	settled    *settlement              // the current busy period's end; never nil
 	closed     chan struct{}            // closed once the resource's Close has run
+	closing    chan struct{}            // closed when Close is called
+	closeOnce  sync.Once                // closes closing
 	props      properties.Values        // the current property values (R58)
 	propsDirty bool                     // new values the resource has not been told of yet
 	outbox     []resource.Event         // events not yet delivered, in sequence order
@@ -133,6 +135,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		running:  make(map[callID]*running),
 		settled:  &settlement{done: make(chan struct{})},
 		closed:   make(chan struct{}),
+		closing:  make(chan struct{}),
 		props:    opts.Properties.Clone(),
 	}
 	if w.name == "" {
@@ -575,6 +578,7 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 // later, when the last call returns. After Close every entry point returns
 // resource.ErrClosed; a second Close is a no-op.
 func (w *Wrapper) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() { close(w.closing) })
 	w.mu.Lock()
 	a, _ := w.core.close(w.clock.Now())
 	later := w.exec(a)
@@ -635,12 +639,24 @@ func (w *Wrapper) Control(ctx context.Context, code resource.ControlCode, in []b
 
 // control runs fn as a control-lane call and waits for it.
 func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.Context) error) error {
-	select {
-	case w.ctlSem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := w.acquireControl(ctx); err != nil {
+		return err
 	}
 	return w.controlHeld(ctx, op, fn)
+}
+
+// acquireControl takes the control lane (R5), giving up with ctx, and with
+// resource.ErrClosed once Close was called (R18): a hung Control must not
+// keep callers waiting on a closed resource.
+func (w *Wrapper) acquireControl(ctx context.Context) error {
+	select {
+	case w.ctlSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.closing:
+		return resource.ErrClosed
+	}
 }
 
 // controlHeld is control for a caller that holds the control lane; the
@@ -684,10 +700,8 @@ func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(conte
 func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) error {
 	// Hold the control lane from the update to the apply, so concurrent
 	// sets reach the resource in the order they are stored.
-	select {
-	case w.ctlSem <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("%s: set properties: %w", w.name, ctx.Err())
+	if err := w.acquireControl(ctx); err != nil {
+		return fmt.Errorf("%s: set properties: %w", w.name, err)
 	}
 	held := true
 	defer func() {
