@@ -377,7 +377,6 @@ type wHarness struct {
 	lastEvent     time.Time       // the time of the last event
 	pendStart     time.Time       // when the current pending state began
 	exemptSeen    bool            // the current pending operation was exempt at a check (R12)
-	abandonedSeen time.Time       // the last check that saw an abandoned call
 	abandoned     map[string]bool // the abandoned calls at the last check
 	closing       bool            // Close was called
 	tolerate      bool            // let pass the known bugs the skipped regression tests pin
