@@ -372,14 +372,14 @@ type wHarness struct {
 	rules      []string // the rules broken: each violation's format, the same whatever the schedule
 
 	// What the checks remember between steps.
-	seen          int             // events checked
-	state         resource.State  // the state the events say
-	lastEvent     time.Time       // the time of the last event
-	pendStart     time.Time       // when the current pending state began
-	exemptSeen    bool            // the current pending operation was exempt at a check (R12)
-	abandoned     map[string]bool // the abandoned calls at the last check
-	closing       bool            // Close was called
-	tolerate      bool            // let pass the known bugs the skipped regression tests pin
+	seen       int             // events checked
+	state      resource.State  // the state the events say
+	lastEvent  time.Time       // the time of the last event
+	pendStart  time.Time       // when the current pending state began
+	exemptSeen bool            // the current pending operation was exempt at a check (R12)
+	abandoned  map[string]bool // the abandoned calls at the last check
+	closing    bool            // Close was called
+	tolerate   bool            // let pass the known bugs the skipped regression tests pin
 }
 
 func newWHarness(sc wScenario) *wHarness {
