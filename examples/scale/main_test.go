@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The scale program runs every part on every system with a tiny N and
+// prints the table, with nothing left running.
+func TestRunTiny(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-n", "200", "-d", "100ms", "-interval", "50ms", "-sparse", "20", "-spread", "20ms", "-lead", "30ms"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"bytes/resource", "goroutines/resource", "CPU µs/check", "checks ran/expected",
+		"check lateness p99 µs", "sparse failure→restart p99 µs", "storm failure→restart p99 µs",
+		"storm restarts lost", "time-out lateness (spread) p99 µs", "time-out lateness (one deadline) p99 µs",
+		"ours/seed", "ours/afterfunc", "ours/heap",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table has no %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRunRefusesUnknown(t *testing.T) {
+	for _, args := range [][]string{{"-parts", "nope"}, {"-systems", "ours,nope"}, {"-n", "0"}} {
+		if err := run(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
