@@ -16,6 +16,16 @@
 // MaxConcurrentOps and RestartJitter spread the load of many resources
 // (R39).
 //
+// Resources may depend on others of their group (R70–R74): Online brings
+// dependencies online first, Offline takes dependents offline first, a
+// failed dependency takes its dependents down and brings them back, groups
+// come online, go offline and fail over as single calls, and maintenance
+// records failures without acting on them.
+//
+// Each resource's private properties and its common properties (the
+// [Policy]) live in a properties.Store under its name (R50–R59); the
+// control codes of [Monitor.Control] read, validate and set them.
+//
 // Health checks of all resources share one [healthcheck.Scheduler]: an idle
 // Online resource costs timers, no goroutine.
 package monitor
