@@ -24,11 +24,8 @@ package monitor_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +35,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"pgregory.net/rapid"
 
+	"github.com/resdll/resdll/internal/faulttest"
 	"github.com/resdll/resdll/monitor"
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
@@ -47,32 +45,6 @@ import (
 
 // faultSchedules is how many schedules the suite runs in normal mode.
 const faultSchedules = 800
-
-// faultLongSchedules is how many it runs with RESDLL_LONG=1.
-const faultLongSchedules = 10_000
-
-// setFaultSchedules makes rapid.Check run n schedules (faultLongSchedules
-// with RESDLL_LONG=1) for the rest of t, unless -rapid.checks or
-// RAPID_CHECKS says otherwise.
-func setFaultSchedules(t *testing.T, n int) {
-	// The failure prints the seed and the shrunk schedule; no fail file is
-	// written into the source tree unless -rapid.nofailfile=false is given.
-	if f := flag.Lookup("rapid.nofailfile"); f != nil && f.Value.String() == f.DefValue && f.DefValue == "false" {
-		_ = f.Value.Set("true")
-		t.Cleanup(func() { _ = f.Value.Set(f.DefValue) })
-	}
-	f := flag.Lookup("rapid.checks")
-	if f == nil || f.Value.String() != f.DefValue || os.Getenv("RAPID_CHECKS") != "" {
-		return // -rapid.checks or RAPID_CHECKS given: the caller chose
-	}
-	if v := os.Getenv("RESDLL_LONG"); v != "" && v != "0" {
-		n = faultLongSchedules
-	}
-	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(f.DefValue) })
-}
 
 // faultDo is a behaviour a schedule scripts into a fake.
 type faultDo uint8
@@ -96,8 +68,6 @@ var faultDoNames = [numFaultDo]string{"Succeed", "Fail", "NotRunning", "HangUnti
 // faultDoWeights is how often each behaviour is drawn.
 var faultDoWeights = [numFaultDo]int{doSucceed: 2, doFail: 3, doNotRunning: 1, doHangCancel: 2, doHang: 3,
 	doPanic: 1, doTake: 2, doReport: 1, doProgress: 1, doNoTimeout: 1}
-
-var errNotRunning = fmt.Errorf("stopped: %w", resource.ErrNotRunning)
 
 var (
 	faultTakes    = []time.Duration{time.Second, 4 * time.Second, 15 * time.Second}
@@ -243,25 +213,9 @@ var faultMPolicies = []monitor.Policy{
 	{Policy: wrapper.Policy{TerminateTimeout: 5 * time.Second, IsAliveInterval: 10 * time.Second}}, // otherwise the defaults
 }
 
-// drawWeighted draws an index by weight; it shrinks towards index 0.
-func drawWeighted(t *rapid.T, weights []int, label string) int {
-	total := 0
-	for _, w := range weights {
-		total += w
-	}
-	n := rapid.IntRange(0, total-1).Draw(t, label)
-	for i, w := range weights {
-		if n < w {
-			return i
-		}
-		n -= w
-	}
-	return len(weights) - 1
-}
-
 func mStepGen(resources int) *rapid.Generator[mStep] {
 	return rapid.Custom(func(t *rapid.T) mStep {
-		s := mStep{Kind: mKind(drawWeighted(t, mWeights[:], "kind"))}
+		s := mStep{Kind: mKind(faulttest.DrawWeighted(t, mWeights[:], "kind"))}
 		switch s.Kind {
 		case mSkip, mAdvance, mRelease:
 		default:
@@ -271,8 +225,8 @@ func mStepGen(resources int) *rapid.Generator[mStep] {
 		case mAdvance:
 			s.D = rapid.SampledFrom(faultAdvances).Draw(t, "advance")
 		case mScript:
-			s.Op = faultScriptOps[drawWeighted(t, faultScriptWeights, "op")]
-			s.Do = faultDo(drawWeighted(t, faultDoWeights[:], "do"))
+			s.Op = faultScriptOps[faulttest.DrawWeighted(t, faultScriptWeights, "op")]
+			s.Do = faultDo(faulttest.DrawWeighted(t, faultDoWeights[:], "do"))
 			if s.Op == resource.OpClose && s.Do == doHangCancel {
 				s.Do = doHang // the resource's Close has no context to cancel it
 			}
@@ -333,7 +287,7 @@ func mScenarioGen() *rapid.Generator[mScenario] {
 // it does not count the restarts themselves against RestartThreshold, and
 // does not decline a request whose resource is no longer Failed.
 func TestFaultMonitor(t *testing.T) {
-	setFaultSchedules(t, faultSchedules)
+	faulttest.SetSchedules(t, faultSchedules)
 	rapid.Check(t, func(t *rapid.T) {
 		sc := mScenarioGen().Draw(t, "scenario")
 		rapid.SyncTest(t, func(t *rapid.T) { runMScenario(t, sc, false) })
@@ -440,10 +394,10 @@ func runMScenario(t interface {
 	func() {
 		defer h.finish()
 		for i, s := range sc.Steps {
-			if h.failed() {
+			if h.Failed() {
 				return
 			}
-			h.step = i
+			h.Step = i
 			h.do(s)
 		}
 	}()
@@ -508,8 +462,8 @@ func (r *mRes) cancel() {
 
 // mHarness runs one monitor schedule in a bubble.
 type mHarness struct {
+	faulttest.Log
 	sc    mScenario
-	start time.Time
 	m     *monitor.Monitor
 	rec   *rt.Recorder
 	sub   *monitor.Subscription
@@ -522,21 +476,15 @@ type mHarness struct {
 	open    []bool
 	callers sync.WaitGroup
 
-	step     int
-	trace    []string
 	seen     int  // events checked
 	myOnline int  // the resource whose Online this step's first change into OnlinePending is, or -1
 	shutdown bool // Shutdown was called
 	tolerate bool // steer clear of the known bugs the skipped regression tests pin
 	accepted map[string]bool
-
-	mu         sync.Mutex // guards violations and rules
-	violations []string
-	rules      []string // the rules broken: each violation's format, the same whatever the schedule
 }
 
 func newMHarness(sc mScenario) *mHarness {
-	h := &mHarness{sc: sc, start: time.Now(), rec: rt.NewRecorder(), stop: make(chan struct{}), fakes: map[string]*rt.Fake{},
+	h := &mHarness{sc: sc, Log: faulttest.Log{Start: time.Now()}, rec: rt.NewRecorder(), stop: make(chan struct{}), fakes: map[string]*rt.Fake{},
 		myOnline: -1, accepted: map[string]bool{}}
 	m, err := monitor.New(monitor.Options{Clock: clock.New(), DeadlockTimeout: sc.Deadlock, MaxConcurrentOps: sc.MaxOps})
 	if err != nil {
@@ -585,50 +533,6 @@ func newMHarness(sc mScenario) *mHarness {
 	return h
 }
 
-func (h *mHarness) now() string { return "+" + time.Since(h.start).String() }
-
-func (h *mHarness) logf(format string, args ...any) {
-	h.trace = append(h.trace, fmt.Sprintf("%-9s %s", h.now(), fmt.Sprintf(format, args...)))
-}
-
-func (h *mHarness) violate(format string, args ...any) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if slices.Contains(h.rules, format) {
-		return
-	}
-	h.rules = append(h.rules, format)
-	h.violations = append(h.violations, fmt.Sprintf("step %d at %s: ", h.step, h.now())+fmt.Sprintf(format, args...))
-}
-
-func (h *mHarness) failed() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.violations) > 0
-}
-
-func (h *mHarness) report() (rule, details string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.violations) == 0 {
-		return "", ""
-	}
-	var b strings.Builder
-	b.WriteString(strings.Join(h.violations, "\n"))
-	fmt.Fprintf(&b, "\nscenario: %#v\nexecuted:\n  %s\nevents:%s", h.sc, strings.Join(h.trace, "\n  "), h.rec.Timeline())
-	for _, r := range h.res {
-		fmt.Fprintf(&b, "\ncalls of %s:", r.name)
-		for _, c := range r.f.Calls() {
-			end := "running"
-			if !c.End.IsZero() {
-				end = fmt.Sprintf("+%v (%v)", c.End.Sub(h.start), c.Err)
-			}
-			fmt.Fprintf(&b, "\n  %v +%v → %s", c.Op, c.Start.Sub(h.start), end)
-		}
-	}
-	return h.rules[0], b.String()
-}
-
 func (h *mHarness) behaviour(s mStep) (rt.Behaviour, string) {
 	gate := func() (*rt.Gate, string) {
 		g := rt.NewGate()
@@ -640,7 +544,7 @@ func (h *mHarness) behaviour(s mStep) (rt.Behaviour, string) {
 	case doFail:
 		return rt.Fail(rt.ErrInjected), ""
 	case doNotRunning:
-		return rt.Fail(errNotRunning), ""
+		return rt.Fail(faulttest.ErrNotRunning), ""
 	case doHangCancel:
 		return rt.HangUntilCancelled(), ""
 	case doHang:
@@ -675,7 +579,7 @@ func (h *mHarness) caller(d time.Duration, call func(context.Context) error, che
 func (h *mHarness) status(r *mRes) monitor.Status {
 	st, err := h.m.Status(r.name)
 	if err != nil {
-		h.violate("Status(%s): %v", r.name, err)
+		h.Violate("Status(%s): %v", r.name, err)
 	}
 	return st
 }
@@ -686,7 +590,7 @@ func (h *mHarness) do(s mStep) {
 		return
 	}
 	if s.Kind == mAdvance {
-		h.logf("%v", s)
+		h.Logf("%v", s)
 		h.advance(s.D)
 		return
 	}
@@ -697,17 +601,17 @@ func (h *mHarness) do(s mStep) {
 	case mScript:
 		b, gate := h.behaviour(s)
 		r.f.Script(s.Op, b)
-		h.logf("%v%s", s, gate)
+		h.Logf("%v%s", s, gate)
 	case mSick:
 		b := rt.Succeed()
 		if s.N == 1 {
 			b = rt.Fail(rt.ErrInjected)
 		}
 		r.f.SetDefault(resource.OpIsAlive, b)
-		h.logf("%v", s)
+		h.Logf("%v", s)
 	case mOnline:
 		st, err := h.m.Online(r.name)
-		h.logf("%v → %v, %v", s, st, err)
+		h.Logf("%v → %v, %v", s, st, err)
 		if err == nil && (before.State == resource.Offline || before.State == resource.Failed) {
 			h.myOnline = s.R // the first change into OnlinePending is this one
 		}
@@ -718,39 +622,39 @@ func (h *mHarness) do(s mStep) {
 		h.checkRequest(resource.OpOnline, before, st, err)
 	case mOffline:
 		st, err := h.m.Offline(r.name)
-		h.logf("%v → %v, %v", s, st, err)
+		h.Logf("%v → %v, %v", s, st, err)
 		if !errors.Is(err, resource.ErrQuarantined) {
 			r.cancel()
 		}
 		h.checkRequest(resource.OpOffline, before, st, err)
 	case mTerminate:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		r.cancel()
 		h.caller(s.D, func(ctx context.Context) error { return h.m.Terminate(ctx, r.name) }, func(err error) {
 			if errors.Is(err, resource.ErrInvalidTransition) || errors.Is(err, resource.ErrClosed) || errors.Is(err, resource.ErrQuarantined) {
-				h.violate("R17, R35: Terminate of %s in %v refused: %v", r.name, before.State, err)
+				h.Violate("R17, R35: Terminate of %s in %v refused: %v", r.name, before.State, err)
 			}
 		})
 	case mProbe:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		h.caller(s.D, func(ctx context.Context) error { _, err := h.m.Probe(ctx, r.name); return err }, func(err error) {
 			if before.State != resource.Offline && !errors.Is(err, resource.ErrInvalidTransition) {
-				h.violate("R7: Probe of %s in %v returned %v, want ErrInvalidTransition", r.name, before.State, err)
+				h.Violate("R7: Probe of %s in %v returned %v, want ErrInvalidTransition", r.name, before.State, err)
 			}
 		})
 	case mControl:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		h.caller(s.D, func(ctx context.Context) error {
 			_, err := h.m.Control(ctx, r.name, resource.FirstResourceControlCode, []byte("x"))
 			return err
 		}, nil)
 	case mReport:
 		r.f.ReportFailure(rt.ErrInjected)
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 	case mAccept, mDecline:
 		h.answer(s, r)
 	case mRelease:
-		h.logf("%v%s", s, h.release(s.N))
+		h.Logf("%v%s", s, h.release(s.N))
 	}
 	synctest.Wait()
 	h.check()
@@ -773,7 +677,7 @@ func (h *mHarness) answer(s mStep, r *mRes) {
 	}
 	if h.tolerate && s.Kind == mDecline && slices.ContainsFunc(requested, func(x *mRes) bool { return x.state != resource.Failed }) {
 		// A known bug: see TestFaultMonitorDeclineRetriesOfflineResource.
-		h.logf("%s %q: skipped, a requester is no longer Failed (known bug)", mKindNames[s.Kind], r.group)
+		h.Logf("%s %q: skipped, a requester is no longer Failed (known bug)", mKindNames[s.Kind], r.group)
 		return
 	}
 	var err error
@@ -782,12 +686,12 @@ func (h *mHarness) answer(s mStep, r *mRes) {
 	} else {
 		err = h.m.DeclineFailover(r.group)
 	}
-	h.logf("%s %q → %v", mKindNames[s.Kind], r.group, err)
+	h.Logf("%s %q → %v", mKindNames[s.Kind], r.group, err)
 	switch {
 	case len(requested) == 0 && !errors.Is(err, monitor.ErrNoFailoverRequest):
-		h.violate("R31: %s of group %q with no request pending returned %v, want ErrNoFailoverRequest", mKindNames[s.Kind], r.group, err)
+		h.Violate("R31: %s of group %q with no request pending returned %v, want ErrNoFailoverRequest", mKindNames[s.Kind], r.group, err)
 	case len(requested) > 0 && err != nil:
-		h.violate("R31: %s of group %q with a request pending: %v", mKindNames[s.Kind], r.group, err)
+		h.Violate("R31: %s of group %q with a request pending: %v", mKindNames[s.Kind], r.group, err)
 	}
 	if err != nil {
 		return
@@ -834,7 +738,7 @@ func (h *mHarness) release(n int) string {
 // request, a deadlock report.
 func (h *mHarness) advance(d time.Duration) {
 	end := time.Now().Add(d)
-	for !h.failed() {
+	for !h.Failed() {
 		now := time.Now()
 		if !now.Before(end) {
 			return
@@ -889,30 +793,10 @@ func (h *mHarness) checkRequest(op resource.Op, before monitor.Status, got resou
 	}
 	switch {
 	case wantErr != nil && !errors.Is(err, wantErr):
-		h.violate("R3, R35: %v of %s in %v (terminating %v, quarantined %v) returned %v, %v; want %v", op, before.Name, s, before.Terminating, before.Quarantined, got, err, wantErr)
+		h.Violate("R3, R35: %v of %s in %v (terminating %v, quarantined %v) returned %v, %v; want %v", op, before.Name, s, before.Terminating, before.Quarantined, got, err, wantErr)
 	case wantErr == nil && (err != nil || got != want):
-		h.violate("R3: %v of %s in %v (terminating %v) returned %v, %v; want %v", op, before.Name, s, before.Terminating, got, err, want)
+		h.Violate("R3: %v of %s in %v (terminating %v) returned %v, %v; want %v", op, before.Name, s, before.Terminating, got, err, want)
 	}
-}
-
-func legalMove(from, to resource.State) bool {
-	if from == to {
-		return false
-	}
-	for _, in := range resource.Inputs() {
-		if got, err := resource.Next(from, in); err == nil && got == to {
-			return true
-		}
-	}
-	return false
-}
-
-// stuckCall reports whether a call of f other than Control started by
-// from and still ran at at: what ErrWorkerStuck says (R14).
-func stuckCall(f *rt.Fake, from, at time.Time) bool {
-	return slices.ContainsFunc(f.Calls(), func(c rt.Call) bool {
-		return c.Op != resource.OpControl && !c.Start.After(from) && (c.End.IsZero() || !c.End.Before(at))
-	})
 }
 
 func (h *mHarness) byName(name string) *mRes {
@@ -928,20 +812,20 @@ func (h *mHarness) byName(name string) *mRes {
 func (h *mHarness) checkEvent(e resource.Event) {
 	r := h.byName(e.Resource)
 	if r == nil {
-		h.violate("R4: an event of no resource: %v", e)
+		h.Violate("R4: an event of no resource: %v", e)
 		return
 	}
 	if e.Time.Before(r.lastEvent) || e.Time.After(time.Now()) {
-		h.violate("R4: %v at +%v: out of order in time", e, e.Time.Sub(h.start))
+		h.Violate("R4: %v at +%v: out of order in time", e, e.Time.Sub(h.Start))
 	}
 	r.lastEvent = e.Time
 	switch e.Kind {
 	case resource.StateChanged:
 		if e.From != r.state {
-			h.violate("R4: %v does not start where the last change ended (%v)", e, r.state)
+			h.Violate("R4: %v does not start where the last change ended (%v)", e, r.state)
 		}
-		if !legalMove(e.From, e.To) {
-			h.violate("R2: illegal transition %v", e)
+		if !faulttest.LegalMove(e.From, e.To) {
+			h.Violate("R2: illegal transition %v", e)
 		}
 		wantOp := resource.OpNone
 		switch {
@@ -955,19 +839,19 @@ func (h *mHarness) checkEvent(e resource.Event) {
 			wantOp = resource.OpProbe
 		}
 		if wantOp != resource.OpNone && e.Op != wantOp {
-			h.violate("R4: %v names operation %v, want %v", e, e.Op, wantOp)
+			h.Violate("R4: %v names operation %v, want %v", e, e.Op, wantOp)
 		}
 		if e.To == resource.Failed && e.Err == nil {
-			h.violate("R4: %v: a failure without its error", e)
+			h.Violate("R4: %v: a failure without its error", e)
 		}
 		if e.Forced && e.To != resource.Offline {
-			h.violate("R16, R17: %v forced, but not into Offline", e)
+			h.Violate("R16, R17: %v forced, but not into Offline", e)
 		}
 		if escalated(e, !h.sc.NoTerminator) && r.lastKind != resource.Terminated {
-			h.violate("R16, R17: %v without the Terminator's event before it", e)
+			h.Violate("R16, R17: %v without the Terminator's event before it", e)
 		}
-		if errors.Is(e.Err, resource.ErrWorkerStuck) && !stuckCall(r.f, r.pendStart, e.Time) {
-			h.violate("R14: %v, but no call that started before the operation (+%v) still ran", e, r.pendStart.Sub(h.start))
+		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(r.f, r.pendStart, e.Time) {
+			h.Violate("R14: %v, but no call that started before the operation (+%v) still ran", e, r.pendStart.Sub(h.Start))
 		}
 		if e.To.Pending() {
 			r.pendStart, r.exemptSeen = e.Time, false
@@ -978,27 +862,27 @@ func (h *mHarness) checkEvent(e resource.Event) {
 		}
 	case resource.Terminated:
 		if e.From != r.state || e.To != r.state {
-			h.violate("R4: %v: not in the state %v", e, r.state)
+			h.Violate("R4: %v: not in the state %v", e, r.state)
 		}
 	case resource.FailoverRequested:
 		switch {
 		case e.Group != r.group:
-			h.violate("R31: %v names group %q, want %q", e, e.Group, r.group)
+			h.Violate("R31: %v names group %q, want %q", e, e.Group, r.group)
 		case !r.expectFailover:
-			h.violate("R31: %v, but the restart policy (%s) is not spent: failures at %v", e, mPolicyText(faultMPolicies[h.sc.Policies[slices.Index(h.res, r)]]), h.times(r.failures))
+			h.Violate("R31: %v, but the restart policy (%s) is not spent: failures at %v", e, mPolicyText(faultMPolicies[h.sc.Policies[slices.Index(h.res, r)]]), h.times(r.failures))
 		}
 		r.expectFailover, r.failover = false, monitor.FailoverRequested
 	case resource.GroupReadyToMove:
 		if e.Group != r.group || !h.accepted[r.group] {
-			h.violate("R71: %v, but group %q was not accepted for failover", e, r.group)
+			h.Violate("R71: %v, but group %q was not accepted for failover", e, r.group)
 		}
 	case resource.Deadlock:
 		if h.sc.Deadlock == resource.Never || !errors.Is(e.Err, resource.ErrQuarantined) {
-			h.violate("R35: %v with DeadlockTimeout %v", e, h.sc.Deadlock)
+			h.Violate("R35: %v with DeadlockTimeout %v", e, h.sc.Deadlock)
 		}
 		r.deadlocks = append(r.deadlocks, e.Time)
 	default:
-		h.violate("R36: unexpected event %v", e)
+		h.Violate("R36: unexpected event %v", e)
 	}
 	r.lastKind = e.Kind
 }
@@ -1013,7 +897,7 @@ func escalated(e resource.Event, hasTerminator bool) bool {
 func (h *mHarness) times(ts []time.Time) string {
 	var out []string
 	for _, t := range ts {
-		out = append(out, "+"+t.Sub(h.start).String())
+		out = append(out, "+"+t.Sub(h.Start).String())
 	}
 	return "[" + strings.Join(out, " ") + "]"
 }
@@ -1044,12 +928,12 @@ func (h *mHarness) model(r *mRes, e resource.Event) {
 		// Nobody asked: a restart or a retry of the monitor's.
 		switch {
 		case e.From != resource.Failed:
-			h.violate("R31: %v: the monitor brought up a resource that had not failed", e)
+			h.Violate("R31: %v: the monitor brought up a resource that had not failed", e)
 		case r.pending == pendNone:
-			h.violate("R31–R34: %v: a restart the policy (%s, failover %v) does not allow; failures at %v",
+			h.Violate("R31–R34: %v: a restart the policy (%s, failover %v) does not allow; failures at %v",
 				e, mPolicyText(faultMPolicies[h.sc.Policies[slices.Index(h.res, r)]]), r.failover, h.times(r.failures))
 		case e.Time.Before(r.due):
-			h.violate("R31, R34: %v before it was due at +%v", e, r.due.Sub(h.start))
+			h.Violate("R31, R34: %v before it was due at +%v", e, r.due.Sub(h.Start))
 		}
 		if r.pending == pendRetry {
 			r.failures, r.restarts, r.plain, r.failover = nil, nil, nil, monitor.FailoverNone
@@ -1070,7 +954,7 @@ func (h *mHarness) check() {
 	}
 	h.seen = len(evs)
 	if err := h.rec.CheckSequence(); err != nil {
-		h.violate("R4: %v", err)
+		h.Violate("R4: %v", err)
 	}
 	if h.shutdown {
 		return
@@ -1083,10 +967,10 @@ func (h *mHarness) check() {
 func (h *mHarness) checkRes(r *mRes, now time.Time) {
 	st := h.status(r)
 	if st.State != r.state {
-		h.violate("R4: %s is %v, its events say %v", r.name, st.State, r.state)
+		h.Violate("R4: %s is %v, its events say %v", r.name, st.State, r.state)
 	}
 	if o := r.f.Overlaps(); len(o) > 0 {
-		h.violate("R5: entry points of %s overlapped: %v", r.name, o)
+		h.Violate("R5: entry points of %s overlapped: %v", r.name, o)
 	}
 
 	// R11–R13, R39: deadlines.
@@ -1095,20 +979,20 @@ func (h *mHarness) checkRes(r *mRes, now time.Time) {
 	}
 	if !st.Deadline.IsZero() {
 		if !st.Deadline.After(now) {
-			h.violate("R11: %s %v pending (op %v) at its deadline +%v", r.name, st.State, st.Pending, st.Deadline.Sub(h.start))
+			h.Violate("R11: %s %v pending (op %v) at its deadline +%v", r.name, st.State, st.Pending, st.Deadline.Sub(h.Start))
 		}
 		if st.Exempt || st.Queued {
-			h.violate("R12, R39: %s: an exempt or queued operation has a deadline", r.name)
+			h.Violate("R12, R39: %s: an exempt or queued operation has a deadline", r.name)
 		}
 		if limit := max(r.pol.PendingTimeout, r.pol.TerminateTimeout); st.Deadline.Sub(now) > limit {
-			h.violate("R11, R13: %s: the deadline +%v lies more than %v ahead", r.name, st.Deadline.Sub(h.start), limit)
+			h.Violate("R11, R13: %s: the deadline +%v lies more than %v ahead", r.name, st.Deadline.Sub(h.Start), limit)
 		}
 	}
 	if st.State.Pending() && !st.Exempt && !st.Queued && st.Deadline.IsZero() {
-		h.violate("R11: %s %v (op %v, terminating %v) with no deadline armed", r.name, st.State, st.Pending, st.Terminating)
+		h.Violate("R11: %s %v (op %v, terminating %v) with no deadline armed", r.name, st.State, st.Pending, st.Terminating)
 	}
 	if h.sc.MaxOps == 0 && st.State.Pending() && !r.exemptSeen && now.After(r.pendStart.Add(r.pol.MaxPendingTime+r.pol.TerminateTimeout)) {
-		h.violate("R11, R13, R16: %s %v since +%v, beyond MaxPendingTime and TerminateTimeout", r.name, st.State, r.pendStart.Sub(h.start))
+		h.Violate("R11, R13, R16: %s %v since +%v, beyond MaxPendingTime and TerminateTimeout", r.name, st.State, r.pendStart.Sub(h.Start))
 	}
 
 	// R14, R35: abandoned calls.
@@ -1117,18 +1001,18 @@ func (h *mHarness) checkRes(r *mRes, now time.Time) {
 		running += r.f.Running(op)
 	}
 	if st.Abandoned > running {
-		h.violate("R14: %s: %d abandoned calls counted, %d running", r.name, st.Abandoned, running)
+		h.Violate("R14: %s: %d abandoned calls counted, %d running", r.name, st.Abandoned, running)
 	}
 	if h.sc.Deadlock != resource.Never {
 		hung := st.Abandoned > 0 && now.Sub(st.OldestAbandoned) >= h.sc.Deadlock
 		if hung != st.Quarantined {
-			h.violate("R35: %s quarantined %v, oldest abandoned call abandoned at +%v", r.name, st.Quarantined, st.OldestAbandoned.Sub(h.start))
+			h.Violate("R35: %s quarantined %v, oldest abandoned call abandoned at +%v", r.name, st.Quarantined, st.OldestAbandoned.Sub(h.Start))
 		}
 		if hung && !slices.Contains(r.deadlocks, st.OldestAbandoned.Add(h.sc.Deadlock)) {
-			h.violate("R35: %s: a call abandoned at +%v still runs, no deadlock reported at +%v", r.name, st.OldestAbandoned.Sub(h.start), st.OldestAbandoned.Add(h.sc.Deadlock).Sub(h.start))
+			h.Violate("R35: %s: a call abandoned at +%v still runs, no deadlock reported at +%v", r.name, st.OldestAbandoned.Sub(h.Start), st.OldestAbandoned.Add(h.sc.Deadlock).Sub(h.Start))
 		}
 	} else if st.Quarantined {
-		h.violate("R35: %s quarantined with hang detection off", r.name)
+		h.Violate("R35: %s quarantined with hang detection off", r.name)
 	}
 
 	// R31–R34, R36: the restart policy.
@@ -1140,48 +1024,48 @@ func (h *mHarness) checkRes(r *mRes, now time.Time) {
 	r.restarts = window(r.restarts, now, p.RestartPeriod)
 	r.plain = window(r.plain, now, p.RestartPeriod)
 	if st.Failures != len(r.failures) {
-		h.violate("R33, R36: %s: Status counts %d failures in the window, the model %d %v", r.name, st.Failures, len(r.failures), h.times(r.failures))
+		h.Violate("R33, R36: %s: Status counts %d failures in the window, the model %d %v", r.name, st.Failures, len(r.failures), h.times(r.failures))
 	}
 	if st.Restarts != len(r.restarts) {
-		h.violate("R36: %s: Status counts %d restarts in the window, the model %d %v", r.name, st.Restarts, len(r.restarts), h.times(r.restarts))
+		h.Violate("R36: %s: Status counts %d restarts in the window, the model %d %v", r.name, st.Restarts, len(r.restarts), h.times(r.restarts))
 	}
 	if len(r.plain) > p.RestartThreshold && !h.tolerate {
 		// A retry (R34) starts a fresh window and is not one of them. (The
 		// model has let each restart through by the failures in the window
 		// when it failed: with tolerate, that is what is checked.)
-		h.violate("R31: %s: %d restarts within RestartPeriod %v, threshold %d: %v", r.name, len(r.plain), p.RestartPeriod, p.RestartThreshold, h.times(r.plain))
+		h.Violate("R31: %s: %d restarts within RestartPeriod %v, threshold %d: %v", r.name, len(r.plain), p.RestartPeriod, p.RestartThreshold, h.times(r.plain))
 	}
 	if st.Failover != r.failover {
-		h.violate("R31, R36: %s: failover %v, the model %v", r.name, st.Failover, r.failover)
+		h.Violate("R31, R36: %s: failover %v, the model %v", r.name, st.Failover, r.failover)
 	}
 	switch {
 	case r.pending != pendNone && r.due.After(now) && !st.NextRestart.Equal(r.due):
-		h.violate("R36: %s: next restart +%v, the model +%v", r.name, st.NextRestart.Sub(h.start), r.due.Sub(h.start))
+		h.Violate("R36: %s: next restart +%v, the model +%v", r.name, st.NextRestart.Sub(h.Start), r.due.Sub(h.Start))
 	case r.pending == pendNone && !st.NextRestart.IsZero():
-		h.violate("R31–R34: %s: a restart at +%v the policy does not ask for", r.name, st.NextRestart.Sub(h.start))
+		h.Violate("R31–R34: %s: a restart at +%v the policy does not ask for", r.name, st.NextRestart.Sub(h.Start))
 	}
 	cleaned := r.failTime.Add(p.TerminateTimeout) // the failure's clean-up Terminate ends by then (R17)
 	if r.pending != pendNone && !now.Before(r.due) && !now.Before(cleaned) && !st.Quarantined {
-		h.violate("R31, R34: %s: the restart due at +%v has not happened (state %v)", r.name, r.due.Sub(h.start), st.State)
+		h.Violate("R31, R34: %s: the restart due at +%v has not happened (state %v)", r.name, r.due.Sub(h.Start), st.State)
 	}
 	if r.expectFailover && !now.Before(cleaned) {
-		h.violate("R31: %s: the policy is spent since +%v, and no failover was requested", r.name, r.failTime.Sub(h.start))
+		h.Violate("R31: %s: the policy is spent since +%v, and no failover was requested", r.name, r.failTime.Sub(h.Start))
 	}
 }
 
 // finish releases every hang, shuts the monitor down, waits for the callers
 // and checks that nothing is left (R14, R18, R38).
 func (h *mHarness) finish() {
-	h.step = len(h.sc.Steps)
+	h.Step = len(h.sc.Steps)
 	if h.sc.EarlyShutdown {
 		h.shutdown = true
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		start := time.Now()
 		err := h.m.Shutdown(ctx)
 		cancel()
-		h.logf("Shutdown (ctx 1m) → %v", err)
+		h.Logf("Shutdown (ctx 1m) → %v", err)
 		if d := time.Since(start); d > time.Minute {
-			h.violate("R38: Shutdown took %v, beyond its context", d)
+			h.Violate("R38: Shutdown took %v, beyond its context", d)
 		}
 	}
 	for i, g := range h.gates {
@@ -1193,12 +1077,12 @@ func (h *mHarness) finish() {
 	}
 	synctest.Wait()
 	h.check()
-	h.logf("release every gate; Shutdown")
+	h.Logf("release every gate; Shutdown")
 	ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
 	defer cancel()
 	h.shutdown = true
 	if err := h.m.Shutdown(ctx); err != nil && !errors.Is(err, rt.ErrInjected) && !errors.Is(err, resource.ErrPanic) && !errors.Is(err, resource.ErrNotRunning) {
-		h.violate("R38: Shutdown: %v", err)
+		h.Violate("R38: Shutdown: %v", err)
 	}
 	h.callers.Wait()
 	synctest.Wait()
@@ -1208,13 +1092,30 @@ func (h *mHarness) finish() {
 	h.pump.Wait()
 	for _, r := range h.res {
 		if n := r.f.Closes(); n != 1 {
-			h.violate("R18, R38: the Close of %s ran %d times", r.name, n)
+			h.Violate("R18, R38: the Close of %s ran %d times", r.name, n)
 		}
 		if r.state != resource.Unknown {
-			h.violate("R38: %s is %v after Shutdown", r.name, r.state)
+			h.Violate("R38: %s is %v after Shutdown", r.name, r.state)
 		}
 	}
 	if g := rt.GoroutinesIn("github.com/resdll/resdll/"); len(g) > 0 {
-		h.violate("goroutines left at the end:\n%s", strings.Join(g, "\n\n"))
+		h.Violate("goroutines left at the end:\n%s", strings.Join(g, "\n\n"))
 	}
+}
+
+// report returns the first rule broken and the failure message, or "".
+func (h *mHarness) report() (rule, details string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nscenario: %#v\nevents:%s", h.sc, h.rec.Timeline())
+	for _, r := range h.res {
+		fmt.Fprintf(&b, "\ncalls of %s:", r.name)
+		for _, c := range r.f.Calls() {
+			end := "running"
+			if !c.End.IsZero() {
+				end = fmt.Sprintf("+%v (%v)", c.End.Sub(h.Start), c.Err)
+			}
+			fmt.Fprintf(&b, "\n  %v +%v → %s", c.Op, c.Start.Sub(h.Start), end)
+		}
+	}
+	return h.Report(b.String())
 }

@@ -19,11 +19,8 @@ package wrapper_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +30,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"pgregory.net/rapid"
 
+	"github.com/resdll/resdll/internal/faulttest"
 	"github.com/resdll/resdll/resource"
 	rt "github.com/resdll/resdll/resource/resourcetest"
 	"github.com/resdll/resdll/wrapper"
@@ -40,32 +38,6 @@ import (
 
 // faultSchedules is how many schedules a fault suite runs in normal mode.
 const faultSchedules = 1000
-
-// faultLongSchedules is how many it runs with RESDLL_LONG=1.
-const faultLongSchedules = 10_000
-
-// setFaultSchedules makes rapid.Check run n schedules (faultLongSchedules
-// with RESDLL_LONG=1) for the rest of t, unless -rapid.checks or
-// RAPID_CHECKS says otherwise.
-func setFaultSchedules(t *testing.T, n int) {
-	// The failure prints the seed and the shrunk schedule; no fail file is
-	// written into the source tree unless -rapid.nofailfile=false is given.
-	if f := flag.Lookup("rapid.nofailfile"); f != nil && f.Value.String() == f.DefValue && f.DefValue == "false" {
-		_ = f.Value.Set("true")
-		t.Cleanup(func() { _ = f.Value.Set(f.DefValue) })
-	}
-	f := flag.Lookup("rapid.checks")
-	if f == nil || f.Value.String() != f.DefValue || os.Getenv("RAPID_CHECKS") != "" {
-		return // -rapid.checks or RAPID_CHECKS given: the caller chose
-	}
-	if v := os.Getenv("RESDLL_LONG"); v != "" && v != "0" {
-		n = faultLongSchedules
-	}
-	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(f.DefValue) })
-}
 
 // faultDo is a behaviour a schedule scripts into the fake.
 type faultDo uint8
@@ -86,8 +58,6 @@ const (
 )
 
 var faultDoNames = [numFaultDo]string{"Succeed", "Fail", "NotRunning", "HangUntilCancelled", "Hang", "HangFail", "Panic", "Take", "Report", "ProgressEvery", "WithoutTimeout"}
-
-var errNotRunning = fmt.Errorf("stopped: %w", resource.ErrNotRunning)
 
 // faultTakes are the durations of Take and ProgressEvery.
 var faultTakes = []time.Duration{time.Second, 5 * time.Second, 20 * time.Second, 40 * time.Second}
@@ -214,25 +184,9 @@ var faultScriptWeights = []int{4, 3, 3, 1, 2, 1, 1}
 var faultDoWeights = [numFaultDo]int{doSucceed: 2, doFail: 2, doNotRunning: 1, doHangCancel: 2, doHang: 3, doHangFail: 1,
 	doPanic: 1, doTake: 2, doReport: 1, doProgress: 2, doNoTimeout: 2}
 
-// drawWeighted draws an index by weight; it shrinks towards index 0.
-func drawWeighted(t *rapid.T, weights []int, label string) int {
-	total := 0
-	for _, w := range weights {
-		total += w
-	}
-	n := rapid.IntRange(0, total-1).Draw(t, label)
-	for i, w := range weights {
-		if n < w {
-			return i
-		}
-		n -= w
-	}
-	return len(weights) - 1
-}
-
 // drawBehaviour draws a behaviour and its parameters into s.
 func drawBehaviour(t *rapid.T, s *wStep) {
-	s.Do = faultDo(drawWeighted(t, faultDoWeights[:], "do"))
+	s.Do = faultDo(faulttest.DrawWeighted(t, faultDoWeights[:], "do"))
 	if s.Op == resource.OpClose && s.Do == doHangCancel {
 		s.Do = doHang // the resource's Close has no context to cancel it
 	}
@@ -247,12 +201,12 @@ func drawBehaviour(t *rapid.T, s *wStep) {
 
 func wStepGen() *rapid.Generator[wStep] {
 	return rapid.Custom(func(t *rapid.T) wStep {
-		s := wStep{Kind: wKind(drawWeighted(t, wWeights[:], "kind"))}
+		s := wStep{Kind: wKind(faulttest.DrawWeighted(t, wWeights[:], "kind"))}
 		switch s.Kind {
 		case wAdvance:
 			s.D = rapid.SampledFrom(faultAdvances).Draw(t, "advance")
 		case wScript:
-			s.Op = faultScriptOps[drawWeighted(t, faultScriptWeights, "op")]
+			s.Op = faultScriptOps[faulttest.DrawWeighted(t, faultScriptWeights, "op")]
 			drawBehaviour(t, &s)
 		case wTerminate, wProbe, wControl, wClose, wWait:
 			s.D = rapid.SampledFrom(faultCtx).Draw(t, "ctx")
@@ -299,7 +253,7 @@ func wScenarioGen() *rapid.Generator[wScenario] {
 // the regression test below pins (fixed; tolerate is off): a Control after Close that ends
 // with its context's error.
 func TestFaultWrapper(t *testing.T) {
-	setFaultSchedules(t, faultSchedules)
+	faulttest.SetSchedules(t, faultSchedules)
 	rapid.Check(t, func(t *rapid.T) {
 		sc := wScenarioGen().Draw(t, "scenario")
 		rapid.SyncTest(t, func(t *rapid.T) { runWScenario(t, sc, false) })
@@ -335,10 +289,10 @@ func runWScenario(t interface {
 	func() {
 		defer h.finish()
 		for i, s := range sc.Steps {
-			if h.failed() {
+			if h.Failed() {
 				return
 			}
-			h.step = i
+			h.Step = i
 			h.do(s)
 		}
 	}()
@@ -353,23 +307,16 @@ func runWScenario(t interface {
 
 // wHarness runs one wrapper schedule in a bubble.
 type wHarness struct {
-	sc    wScenario
-	pol   wrapper.Policy // resolved
-	start time.Time
-	f     *rt.Fake
-	rec   *rt.Recorder
-	w     *wrapper.Wrapper
+	faulttest.Log
+	sc  wScenario
+	pol wrapper.Policy // resolved
+	f   *rt.Fake
+	rec *rt.Recorder
+	w   *wrapper.Wrapper
 
 	gates   []*rt.Gate
 	open    []bool
 	callers sync.WaitGroup // the caller goroutines of Terminate, Probe, Control, Close and Wait
-
-	step  int
-	trace []string // what ran, with the fake time
-
-	mu         sync.Mutex // guards violations and rules: callers add to it
-	violations []string
-	rules      []string // the rules broken: each violation's format, the same whatever the schedule
 
 	// What the checks remember between steps.
 	seen       int             // events checked
@@ -387,7 +334,7 @@ func newWHarness(sc wScenario) *wHarness {
 	if err != nil {
 		panic(err)
 	}
-	h := &wHarness{sc: sc, pol: pol, start: time.Now(), rec: rt.NewRecorder(), state: resource.Offline,
+	h := &wHarness{sc: sc, pol: pol, Log: faulttest.Log{Start: time.Now()}, rec: rt.NewRecorder(), state: resource.Offline,
 		abandoned: map[string]bool{}}
 	h.f = rt.NewFake(clock.New(), sc.Caps)
 	h.w, err = wrapper.New(h.f.Resource(), wrapper.Options{Name: "r", Clock: clock.New(), Sink: h.rec.Sink, Policy: faultWPolicies[sc.Policy]})
@@ -395,42 +342,6 @@ func newWHarness(sc wScenario) *wHarness {
 		panic(err)
 	}
 	return h
-}
-
-func (h *wHarness) now() string { return "+" + time.Since(h.start).String() }
-
-func (h *wHarness) logf(format string, args ...any) {
-	h.trace = append(h.trace, fmt.Sprintf("%-8s %s", h.now(), fmt.Sprintf(format, args...)))
-}
-
-// violate records a broken rule; the schedule stops after the step.
-func (h *wHarness) violate(format string, args ...any) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if slices.Contains(h.rules, format) {
-		return
-	}
-	h.rules = append(h.rules, format)
-	h.violations = append(h.violations, fmt.Sprintf("step %d at %s: ", h.step, h.now())+fmt.Sprintf(format, args...))
-}
-
-func (h *wHarness) failed() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.violations) > 0
-}
-
-// report returns the failure message, or "".
-func (h *wHarness) report() (rule, details string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.violations) == 0 {
-		return "", ""
-	}
-	var b strings.Builder
-	b.WriteString(strings.Join(h.violations, "\n"))
-	fmt.Fprintf(&b, "\nscenario: %#v\nexecuted:\n  %s\nevents:%s\ncalls:%s", h.sc, strings.Join(h.trace, "\n  "), h.rec.Timeline(), callsText(h.f, h.start))
-	return h.rules[0], b.String()
 }
 
 func callsText(f *rt.Fake, start time.Time) string {
@@ -458,7 +369,7 @@ func (h *wHarness) behaviour(s wStep) (rt.Behaviour, string) {
 	case doFail:
 		return rt.Fail(rt.ErrInjected), ""
 	case doNotRunning:
-		return rt.Fail(errNotRunning), ""
+		return rt.Fail(faulttest.ErrNotRunning), ""
 	case doHangCancel:
 		return rt.HangUntilCancelled(), ""
 	case doHang:
@@ -503,29 +414,29 @@ func (h *wHarness) do(s wStep) {
 	case wSkip:
 		return
 	case wAdvance:
-		h.logf("%v", s)
+		h.Logf("%v", s)
 		h.advance(s.D)
 		return
 	case wScript:
 		b, gate := h.behaviour(s)
 		h.f.Script(s.Op, b)
-		h.logf("%v%s", s, gate)
+		h.Logf("%v%s", s, gate)
 	case wOnline, wOffline:
 		op, call := resource.OpOnline, h.w.Online
 		if s.Kind == wOffline {
 			op, call = resource.OpOffline, h.w.Offline
 		}
 		st, err := call()
-		h.logf("%v → %v, %v", s, st, err)
+		h.Logf("%v → %v, %v", s, st, err)
 		h.checkRequest(op, before, st, err)
 	case wTerminate:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		h.caller(s.D, h.w.Terminate, func(err error) {
 			if before.State == resource.Unknown && !errors.Is(err, resource.ErrClosed) {
-				h.violate("R18: Terminate after Close returned %v, want ErrClosed", err)
+				h.Violate("R18: Terminate after Close returned %v, want ErrClosed", err)
 			}
 			if before.State != resource.Unknown && (errors.Is(err, resource.ErrInvalidTransition) || errors.Is(err, resource.ErrClosed)) {
-				h.violate("R17: Terminate in %v refused: %v", before.State, err)
+				h.Violate("R17: Terminate in %v refused: %v", before.State, err)
 			}
 			if before.State == resource.Unknown || errors.Is(err, context.DeadlineExceeded) {
 				return
@@ -537,11 +448,11 @@ func (h *wHarness) do(s wStep) {
 			case st == resource.Failed && (before.State == resource.Failed || before.Terminating):
 			case st == resource.Offline && before.State != resource.Failed:
 			default:
-				h.violate("R17: Terminate in %v (terminating %v) left it %v", before.State, before.Terminating, st)
+				h.Violate("R17: Terminate in %v (terminating %v) left it %v", before.State, before.Terminating, st)
 			}
 		})
 	case wProbe:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		// An abandoned Control does not keep a Probe from starting: the
 		// engine runs Control beside anything (R5, as the fake's Overlaps).
 		stuck := before.Terminating || slices.ContainsFunc(h.w.Abandoned(), func(a wrapper.AbandonedCall) bool { return a.Op != resource.OpControl })
@@ -549,7 +460,7 @@ func (h *wHarness) do(s wStep) {
 			h.checkProbe(before, stuck, err)
 		})
 	case wControl:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		h.caller(s.D, func(ctx context.Context) error {
 			_, err := h.w.Control(ctx, resource.FirstResourceControlCode, []byte("x"))
 			return err
@@ -558,31 +469,31 @@ func (h *wHarness) do(s wStep) {
 			case before.State == resource.Unknown && h.tolerate && errors.Is(err, context.DeadlineExceeded):
 				// A known bug: see TestFaultWrapperControlAfterCloseWaitsForHungControl.
 			case before.State == resource.Unknown && !errors.Is(err, resource.ErrClosed):
-				h.violate("R18: Control after Close returned %v, want ErrClosed", err)
+				h.Violate("R18: Control after Close returned %v, want ErrClosed", err)
 			case before.State != resource.Unknown && h.sc.Caps.NoController && !errors.Is(err, resource.ErrUnsupported):
-				h.violate("R51: Control without a Controller returned %v, want ErrUnsupported", err)
+				h.Violate("R51: Control without a Controller returned %v, want ErrUnsupported", err)
 			}
 		})
 	case wClose:
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 		h.closing = true
 		h.caller(s.D, h.w.Close, func(err error) {
 			if err != nil && !scriptedErr(err) && !errors.Is(err, context.DeadlineExceeded) {
-				h.violate("R18: Close returned %v", err)
+				h.Violate("R18: Close returned %v", err)
 			}
 		})
 	case wWait:
-		h.logf("%v", s)
+		h.Logf("%v", s)
 		h.caller(s.D, h.w.Wait, func(err error) {
 			if st := h.w.Status(); !errors.Is(err, context.DeadlineExceeded) && (st.State.Pending() || st.Terminating) {
-				h.violate("R10: Wait returned %v while %v (terminating %v)", err, st.State, st.Terminating)
+				h.Violate("R10: Wait returned %v while %v (terminating %v)", err, st.State, st.Terminating)
 			}
 		})
 	case wReport:
 		h.f.ReportFailure(rt.ErrInjected)
-		h.logf("%v in %v", s, before.State)
+		h.Logf("%v in %v", s, before.State)
 	case wRelease:
-		h.logf("%v%s", s, h.release(s.N))
+		h.Logf("%v%s", s, h.release(s.N))
 	}
 	synctest.Wait()
 	h.check(s.Kind)
@@ -612,7 +523,7 @@ func (h *wHarness) release(n int) string {
 // shows, so that R11 is checked the instant a deadline passes.
 func (h *wHarness) advance(d time.Duration) {
 	end := time.Now().Add(d)
-	for !h.failed() {
+	for !h.Failed() {
 		now := time.Now()
 		if !now.Before(end) {
 			return
@@ -650,9 +561,9 @@ func (h *wHarness) checkRequest(op resource.Op, before wrapper.Status, got resou
 	}
 	switch {
 	case wantErr != nil && !errors.Is(err, wantErr):
-		h.violate("R3: %v in %v (terminating %v) returned %v, %v; want %v", op, s, before.Terminating, got, err, wantErr)
+		h.Violate("R3: %v in %v (terminating %v) returned %v, %v; want %v", op, s, before.Terminating, got, err, wantErr)
 	case wantErr == nil && (err != nil || got != want):
-		h.violate("R3: %v in %v (terminating %v) returned %v, %v; want %v", op, s, before.Terminating, got, err, want)
+		h.Violate("R3: %v in %v (terminating %v) returned %v, %v; want %v", op, s, before.Terminating, got, err, want)
 	}
 }
 
@@ -662,15 +573,15 @@ func (h *wHarness) checkProbe(before wrapper.Status, stuck bool, err error) {
 	switch s := before.State; {
 	case s == resource.Unknown:
 		if !errors.Is(err, resource.ErrClosed) {
-			h.violate("R18: Probe after Close returned %v, want ErrClosed", err)
+			h.Violate("R18: Probe after Close returned %v, want ErrClosed", err)
 		}
 	case s != resource.Offline:
 		if !errors.Is(err, resource.ErrInvalidTransition) {
-			h.violate("R7: Probe in %v returned %v, want ErrInvalidTransition", s, err)
+			h.Violate("R7: Probe in %v returned %v, want ErrInvalidTransition", s, err)
 		}
 	case stuck:
 		if !errors.Is(err, resource.ErrWorkerStuck) {
-			h.violate("R7, R14: Probe while a call still runs returned %v, want ErrWorkerStuck", err)
+			h.Violate("R7, R14: Probe while a call still runs returned %v, want ErrWorkerStuck", err)
 		}
 	}
 }
@@ -686,38 +597,25 @@ func (h *wHarness) checkReport(before wrapper.Status, evs []resource.Event) {
 	latch := !before.Terminating && (before.State == resource.Online || before.State == resource.OnlinePending)
 	switch {
 	case !latch && len(changes) > 0:
-		h.violate("R23: a report in %v (terminating %v) changed the state: %v", before.State, before.Terminating, changes[0])
+		h.Violate("R23: a report in %v (terminating %v) changed the state: %v", before.State, before.Terminating, changes[0])
 	case latch && (len(changes) == 0 || changes[0].To != resource.Failed || !errors.Is(changes[0].Err, rt.ErrInjected)):
-		h.violate("R23: a report in %v did not fail it with the report's error: %v", before.State, changes)
+		h.Violate("R23: a report in %v did not fail it with the report's error: %v", before.State, changes)
 	}
-}
-
-// legalMove reports whether some input moves from to to (R2).
-func legalMove(from, to resource.State) bool {
-	if from == to {
-		return false
-	}
-	for _, in := range resource.Inputs() {
-		if got, err := resource.Next(from, in); err == nil && got == to {
-			return true
-		}
-	}
-	return false
 }
 
 // checkEvent checks one new event (R2, R4).
 func (h *wHarness) checkEvent(e resource.Event) {
 	if e.Time.Before(h.lastEvent) || e.Time.After(time.Now()) {
-		h.violate("R4: %v at +%v: out of order in time", e, e.Time.Sub(h.start))
+		h.Violate("R4: %v at +%v: out of order in time", e, e.Time.Sub(h.Start))
 	}
 	h.lastEvent = e.Time
 	switch e.Kind {
 	case resource.StateChanged:
 		if e.From != h.state {
-			h.violate("R4: %v does not start where the last change ended (%v)", e, h.state)
+			h.Violate("R4: %v does not start where the last change ended (%v)", e, h.state)
 		}
-		if !legalMove(e.From, e.To) {
-			h.violate("R2: illegal transition %v", e)
+		if !faulttest.LegalMove(e.From, e.To) {
+			h.Violate("R2: illegal transition %v", e)
 		}
 		wantOp := resource.OpNone
 		switch {
@@ -731,16 +629,16 @@ func (h *wHarness) checkEvent(e resource.Event) {
 			wantOp = resource.OpProbe
 		}
 		if wantOp != resource.OpNone && e.Op != wantOp {
-			h.violate("R4: %v names operation %v, want %v", e, e.Op, wantOp)
+			h.Violate("R4: %v names operation %v, want %v", e, e.Op, wantOp)
 		}
 		if e.To == resource.Failed && e.Err == nil {
-			h.violate("R4: %v: a failure without its error", e)
+			h.Violate("R4: %v: a failure without its error", e)
 		}
 		if e.Forced && e.To != resource.Offline {
-			h.violate("R16, R17: %v forced, but not into Offline", e)
+			h.Violate("R16, R17: %v forced, but not into Offline", e)
 		}
-		if errors.Is(e.Err, resource.ErrWorkerStuck) && !stuckCall(h.f, h.pendStart, e.Time) {
-			h.violate("R14: %v, but no call that started before the operation (+%v) still ran", e, h.pendStart.Sub(h.start))
+		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(h.f, h.pendStart, e.Time) {
+			h.Violate("R14: %v, but no call that started before the operation (+%v) still ran", e, h.pendStart.Sub(h.Start))
 		}
 		if e.To.Pending() {
 			h.pendStart, h.exemptSeen = e.Time, false
@@ -748,19 +646,11 @@ func (h *wHarness) checkEvent(e resource.Event) {
 		h.state = e.To
 	case resource.Terminated:
 		if e.From != h.state || e.To != h.state {
-			h.violate("R4: %v: not in the state %v", e, h.state)
+			h.Violate("R4: %v: not in the state %v", e, h.state)
 		}
 	default:
-		h.violate("R4: unexpected event %v", e)
+		h.Violate("R4: unexpected event %v", e)
 	}
-}
-
-// stuckCall reports whether a call of f other than Control started by
-// from and still ran at at: what ErrWorkerStuck says (R14).
-func stuckCall(f *rt.Fake, from, at time.Time) bool {
-	return slices.ContainsFunc(f.Calls(), func(c rt.Call) bool {
-		return c.Op != resource.OpControl && !c.Start.After(from) && (c.End.IsZero() || !c.End.Before(at))
-	})
 }
 
 // mayAbandon says on which steps a call of op may be abandoned: R11's
@@ -801,14 +691,14 @@ func (h *wHarness) check(k wKind) {
 	}
 	h.seen = len(evs)
 	if err := h.rec.CheckSequence(); err != nil {
-		h.violate("R4: %v", err)
+		h.Violate("R4: %v", err)
 	}
 	st := h.w.Status()
 	if st.State != h.state {
-		h.violate("R4: the state is %v, the events say %v", st.State, h.state)
+		h.Violate("R4: the state is %v, the events say %v", st.State, h.state)
 	}
 	if o := h.f.Overlaps(); len(o) > 0 {
-		h.violate("R5: entry points overlapped: %v", o)
+		h.Violate("R5: entry points overlapped: %v", o)
 	}
 
 	// R11–R13, R16: deadlines.
@@ -817,27 +707,27 @@ func (h *wHarness) check(k wKind) {
 	}
 	if !st.Deadline.IsZero() {
 		if !st.Deadline.After(now) {
-			h.violate("R11: %v pending (op %v) at its deadline +%v", st.State, st.Pending, st.Deadline.Sub(h.start))
+			h.Violate("R11: %v pending (op %v) at its deadline +%v", st.State, st.Pending, st.Deadline.Sub(h.Start))
 		}
 		if st.Exempt {
-			h.violate("R12: an exempt operation has a deadline")
+			h.Violate("R12: an exempt operation has a deadline")
 		}
 		if limit := max(h.pol.PendingTimeout, h.pol.TerminateTimeout); st.Deadline.Sub(now) > limit {
-			h.violate("R11, R13: the deadline +%v lies more than %v ahead", st.Deadline.Sub(h.start), limit)
+			h.Violate("R11, R13: the deadline +%v lies more than %v ahead", st.Deadline.Sub(h.Start), limit)
 		}
 	}
 	if st.State.Pending() && !st.Exempt && st.Deadline.IsZero() && (h.pol.PendingTimeout != resource.Never || st.Terminating) {
-		h.violate("R11: %v (op %v, terminating %v) with no deadline armed", st.State, st.Pending, st.Terminating)
+		h.Violate("R11: %v (op %v, terminating %v) with no deadline armed", st.State, st.Pending, st.Terminating)
 	}
 	if st.State.Pending() && !h.exemptSeen && h.pol.MaxPendingTime != resource.Never &&
 		now.After(h.pendStart.Add(h.pol.MaxPendingTime+h.pol.TerminateTimeout)) {
-		h.violate("R11, R13, R16: %v since +%v, beyond MaxPendingTime and TerminateTimeout", st.State, h.pendStart.Sub(h.start))
+		h.Violate("R11, R13, R16: %v since +%v, beyond MaxPendingTime and TerminateTimeout", st.State, h.pendStart.Sub(h.Start))
 	}
 
 	// R14: abandoned calls.
 	ab := h.w.Abandoned()
 	if len(ab) != st.Abandoned {
-		h.violate("R35: Abandoned lists %d calls, Status counts %d", len(ab), st.Abandoned)
+		h.Violate("R35: Abandoned lists %d calls, Status counts %d", len(ab), st.Abandoned)
 	}
 	byOp := map[resource.Op]int{}
 	now2 := map[string]bool{}
@@ -846,34 +736,34 @@ func (h *wHarness) check(k wKind) {
 		key := fmt.Sprint(a.Op, a.Started.UnixNano(), a.AbandonedAt.UnixNano())
 		now2[key] = true
 		if a.Started.After(a.AbandonedAt) || a.AbandonedAt.After(now) {
-			h.violate("R14: %v started +%v, abandoned +%v", a.Op, a.Started.Sub(h.start), a.AbandonedAt.Sub(h.start))
+			h.Violate("R14: %v started +%v, abandoned +%v", a.Op, a.Started.Sub(h.Start), a.AbandonedAt.Sub(h.Start))
 		}
 		if !h.abandoned[key] && !mayAbandon(a.Op, k) {
-			h.violate("R14: %v abandoned by a %s step", a.Op, wKindNames[k])
+			h.Violate("R14: %v abandoned by a %s step", a.Op, wKindNames[k])
 		}
 	}
 	h.abandoned = now2
 	for op, n := range byOp {
 		if r := h.f.Running(op); r < n {
-			h.violate("R14: %d abandoned calls of %v listed, %d running", n, op, r)
+			h.Violate("R14: %d abandoned calls of %v listed, %d running", n, op, r)
 		}
 	}
 
 	// R18, R42: Close.
 	if h.closing && st.State != resource.Unknown {
-		h.violate("R18: %v after Close", st.State)
+		h.Violate("R18: %v after Close", st.State)
 	}
 	if n := h.f.Closes(); n > 1 {
-		h.violate("R42: the resource's Close ran %d times", n)
+		h.Violate("R42: the resource's Close ran %d times", n)
 	}
 	calls := h.f.Calls()
 	if i := slices.IndexFunc(calls, func(c rt.Call) bool { return c.Op == resource.OpClose }); i >= 0 {
 		if !h.closing {
-			h.violate("R18: the resource's Close ran without Close")
+			h.Violate("R18: the resource's Close ran without Close")
 		}
 		for j, c := range calls {
 			if j != i && (c.End.IsZero() || c.End.After(calls[i].Start) || j > i) {
-				h.violate("R18: the resource's Close ran beside %v (started +%v)", c.Op, c.Start.Sub(h.start))
+				h.Violate("R18: the resource's Close ran beside %v (started +%v)", c.Op, c.Start.Sub(h.Start))
 			}
 		}
 	}
@@ -887,30 +777,35 @@ func scriptedErr(err error) bool {
 // finish releases every hang, closes the wrapper, waits for the callers and
 // checks that nothing is left (R14, R18).
 func (h *wHarness) finish() {
-	h.step = len(h.sc.Steps)
+	h.Step = len(h.sc.Steps)
 	for i, g := range h.gates {
 		h.open[i] = true
 		g.Open()
 	}
 	synctest.Wait()
 	h.check(wRelease)
-	h.logf("release every gate; Close")
+	h.Logf("release every gate; Close")
 	ctx, cancel := context.WithTimeout(context.Background(), 24*time.Hour)
 	defer cancel()
 	h.closing = true
 	if err := h.w.Close(ctx); err != nil && !scriptedErr(err) {
-		h.violate("R18: Close at the end: %v", err)
+		h.Violate("R18: Close at the end: %v", err)
 	}
 	h.callers.Wait()
 	synctest.Wait()
 	h.check(wClose)
 	if n := h.f.Closes(); n != 1 {
-		h.violate("R18: the resource's Close ran %d times", n)
+		h.Violate("R18: the resource's Close ran %d times", n)
 	}
 	if ab := h.w.Abandoned(); len(ab) > 0 {
-		h.violate("R14: abandoned calls left after every call returned: %v", ab)
+		h.Violate("R14: abandoned calls left after every call returned: %v", ab)
 	}
 	if g := rt.GoroutinesIn("github.com/resdll/resdll/"); len(g) > 0 {
-		h.violate("goroutines left at the end:\n%s", strings.Join(g, "\n\n"))
+		h.Violate("goroutines left at the end:\n%s", strings.Join(g, "\n\n"))
 	}
+}
+
+// report returns the first rule broken and the failure message, or "".
+func (h *wHarness) report() (rule, details string) {
+	return h.Report(fmt.Sprintf("\nscenario: %#v\nevents:%s\ncalls:%s", h.sc, h.rec.Timeline(), callsText(h.f, h.Start)))
 }
