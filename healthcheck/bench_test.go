@@ -4,20 +4,13 @@ package healthcheck_test
 
 import (
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/internal/rusage"
 	"github.com/resdll/resdll/resource"
 )
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // countTarget is a target whose check is a no-op that returns at once: it
 // counts the checks and says when want of them have run.
@@ -58,7 +51,7 @@ func BenchmarkSchedulerTick(b *testing.B) {
 	t := &countTarget{want: int64(b.N), done: make(chan struct{})}
 	regs := make([]healthcheck.Registration, targets)
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := rusage.CPUTime()
 	b.ResetTimer()
 	for i := range regs {
 		regs[i] = s.Register(t, p)
@@ -69,7 +62,7 @@ func BenchmarkSchedulerTick(b *testing.B) {
 		b.Fatalf("%d of %d checks ran in a minute", t.n.Load(), b.N)
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := rusage.CPUTime() - cpu0
 	for _, r := range regs {
 		r.Unregister()
 	}

@@ -8,21 +8,14 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/internal/rusage"
 	"github.com/resdll/resdll/resource"
 	"github.com/resdll/resdll/wrapper"
 )
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // noop succeeds at once everywhere; IsAlive counts and says when want
 // checks have run.
@@ -84,7 +77,7 @@ func BenchmarkHealthCheck(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := rusage.CPUTime()
 	for _, w := range ws {
 		if _, err := w.Online(); err != nil {
 			b.Fatal(err)
@@ -95,7 +88,7 @@ func BenchmarkHealthCheck(b *testing.B) {
 	case <-time.After(time.Minute):
 		b.Fatalf("%d of %d checks ran in a minute", count.Load(), b.N)
 	}
-	cpu := cpuTime() - cpu0
+	cpu := rusage.CPUTime() - cpu0
 	b.StopTimer()
 	closeAll(b, ws)
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/check")

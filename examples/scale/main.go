@@ -34,6 +34,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/resdll/resdll/internal/rusage"
 )
 
 // checkTimeout is every system's check time-out; no-op checks never reach it.
@@ -267,9 +269,9 @@ func (r *report) checks(name string) {
 	}
 
 	st.lat.reset()
-	n0, cpu0, t0 := st.count.Load(), cpuTime(), time.Now()
+	n0, cpu0, t0 := st.count.Load(), rusage.CPUTime(), time.Now()
 	time.Sleep(c.d)
-	n1, cpu1, el := st.count.Load(), cpuTime(), time.Since(t0)
+	n1, cpu1, el := st.count.Load(), rusage.CPUTime(), time.Since(t0)
 	if o, ok := sys.(*oursChecks); ok {
 		r.set("resources failed (by checks)", name, float64(o.notOnline()))
 	}
