@@ -995,6 +995,9 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 	}
 	wg.Wait()
 	done := make(chan struct{})
+	// This waiter ends with the last of the monitor's goroutines; if ctx
+	// ends first it outlives Shutdown only as long as they do (each ends
+	// with the call it waits for: life is cancelled above).
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
