@@ -44,7 +44,9 @@
 // program that cannot be found is [resource.ErrNotInstalled], a permission
 // refused (to run it, to write the pid file, to signal it)
 // [resource.ErrPermission], and a missing WorkingDirectory or directory of
-// the LogFile [resource.ErrNotConfigured].
+// the LogFile [resource.ErrNotInstalled]: like a missing program, it is
+// missing on this host, and another host may have it (an OCF agent answers
+// "not installed", which bans the resource from this node only).
 //
 // # Identity
 //

@@ -438,8 +438,8 @@ func TestReadiness(t *testing.T) {
 
 // Bad properties are refused when the resource is opened, each problem
 // naming its property (R52), as resource.ErrNotConfigured; a missing or
-// unusable program at Online is resource.ErrNotInstalled or
-// resource.ErrPermission.
+// unusable program, or a missing directory, at Online is
+// resource.ErrNotInstalled or resource.ErrPermission.
 func TestBadProperties(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -495,7 +495,8 @@ func TestBadProperties(t *testing.T) {
 		{"MissingProgram", []string{"/nonexistent/program"}, nil, resource.ErrNotInstalled},
 		{"ProgramNotInPath", []string{"resdll-no-such-program"}, nil, resource.ErrNotInstalled},
 		{"NotExecutable", []string{notExec}, nil, resource.ErrPermission},
-		{"MissingWorkingDirectory", sleeper, []any{process.PropWorkingDirectory, join(dir, "nowhere")}, resource.ErrNotConfigured},
+		{"MissingWorkingDirectory", sleeper, []any{process.PropWorkingDirectory, join(dir, "nowhere")}, resource.ErrNotInstalled},
+		{"MissingLogDirectory", sleeper, []any{process.PropLogFile, join(dir, "nowhere/out.log")}, resource.ErrNotInstalled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, _ := open(t, "svc", values(t, dir, tc.argv, tc.extra...))

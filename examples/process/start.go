@@ -24,7 +24,7 @@ func (p *Process) start(ctx context.Context, cfg config, path string) error {
 	}
 	if cfg.workDir != "" {
 		if st, err := os.Stat(cfg.workDir); err != nil || !st.IsDir() {
-			return fmt.Errorf("process: %s %q is not a directory: %w", PropWorkingDirectory, cfg.workDir, resource.ErrNotConfigured)
+			return fmt.Errorf("process: %s %q is not a directory on this host: %w", PropWorkingDirectory, cfg.workDir, resource.ErrNotInstalled)
 		}
 	}
 	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
@@ -133,13 +133,13 @@ func startErr(err error) error {
 
 // fileErr classifies an error with a file the properties name: a refused
 // permission is resource.ErrPermission, a missing directory
-// resource.ErrNotConfigured.
+// resource.ErrNotInstalled (missing on this host; another may have it).
 func fileErr(err error) error {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("%w: %w", resource.ErrPermission, err)
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return fmt.Errorf("%w: %w", resource.ErrNotConfigured, err)
+		return fmt.Errorf("%w: %w", resource.ErrNotInstalled, err)
 	}
 	return err
 }

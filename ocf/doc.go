@@ -1,0 +1,42 @@
+// Package ocf runs any resource type as a Pacemaker OCF resource agent (OCF
+// 1.1): the host of the contract on Linux clusters, beside the monitor
+// in-process and the Windows resource DLL (CONTRACT R7, R10–R18, R50–R52,
+// R58).
+//
+// A program becomes an agent with one call:
+//
+//	func main() { ocf.Main(process.Type(), ocf.Options{Name: "process"}) }
+//
+// installed as /usr/lib/ocf/resource.d/<provider>/<name>. Pacemaker runs
+// the program once per action, with the action as its argument and the
+// resource's parameters in OCF_RESKEY_<name> variables; [Agent.Run] is that
+// one invocation, callable from Go, and [Main] wires it to the process.
+//
+// # State is the real world
+//
+// Each action runs in a fresh program, so the agent keeps no state between
+// actions, not even a file: it opens the resource, wraps it
+// ([wrapper.New]), and asks the resource whether it runs with the wrapper's
+// Probe (R7). monitor answers from that, stop on a stopped resource and
+// start on a running one succeed at once, and otherwise start and stop run
+// Online and Offline under the wrapper. A resource whose instance must
+// outlive the program implements [Detacher].
+//
+// # Time
+//
+// Pacemaker gives each action a time-out (OCF_RESKEY_CRM_meta_timeout)
+// and at the time-out its executor sends SIGKILL to the agent's process
+// group, with no SIGTERM first. The agent therefore works inside a budget:
+// the operation gets the time-out less a margin ([Options.Margin]) and less
+// a share kept for clean-up, in which a stop escalates to Terminate (R16)
+// and a start that could not finish is terminated (R18); then the agent
+// exits with a reason, before the SIGKILL.
+//
+// # Exit codes and parameters
+//
+// Exit codes are the OCF standard's ([ExitCode]); errors map to them by the
+// sentinels they wrap ([ExitCodeOf]). A failed action writes one line
+// "ocf-exit-reason:<why>" to standard error, which Pacemaker shows. The
+// parameters are decoded into the type's schema and checked as a whole
+// (R52); meta-data is generated from the schema ([Agent.MetaData]).
+package ocf
