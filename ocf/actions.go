@@ -126,13 +126,35 @@ func (c *call) policy(op time.Duration) wrapper.Policy {
 	}
 }
 
+// probesFirst reports whether the action runs an operation after its first
+// Probe: start (Online), stop (Offline) and reload-agent (SetProperties).
+func (c *call) probesFirst() bool {
+	switch c.action {
+	case actionStart, actionStop, actionReloadAgent:
+		return true
+	}
+	return false
+}
+
+// probeTimeout is the time-out of the Probe that start, stop and
+// reload-agent run before their operation (R7, R21): the policy's
+// CheckTimeout, and at most a third of the operation's budget, so that a
+// slow IsAlive leaves the operation the rest. (A stop whose Offline got
+// what a hung probe left would escalate to Terminate at once.)
+func (c *call) probeTimeout() time.Duration {
+	return max(min(c.a.policy.CheckTimeout, c.plan.op/3), minSlice)
+}
+
 // remaining is what is left of the operation's budget.
 func (c *call) remaining() time.Duration {
 	return c.plan.op - c.a.clock.Since(c.start)
 }
 
 // open opens the resource with the decoded parameters (R40) and wraps it;
-// props are the values the wrapper is told the resource runs with.
+// props are the values the wrapper is told the resource runs with. The
+// wrapper's policy is the rest of the operation's budget, with the
+// probeTimeout for the first Probe of an action that runs an operation
+// after it; the action sets the policy of its operation before starting it.
 func (c *call) open(ctx context.Context, props properties.Values) (*wrapper.Wrapper, error) {
 	res, release, err := c.a.t.Open(ctx, c.name, c.vals)
 	if err != nil {
@@ -150,8 +172,12 @@ func (c *call) open(ctx context.Context, props properties.Values) (*wrapper.Wrap
 		return nil, fmt.Errorf("%w: the %s type cannot run under OCF: every start would be undone when the agent ends (see ocf.Detacher)",
 			ErrNotDetachable, c.a.t.Name())
 	}
+	pol := c.policy(c.remaining())
+	if c.probesFirst() {
+		pol.CheckTimeout = min(pol.CheckTimeout, c.probeTimeout())
+	}
 	w, err := wrapper.New(res, wrapper.Options{
-		Name: c.name, Clock: c.a.clock, Logger: c.a.log.With("action", c.action), Policy: c.policy(c.remaining()),
+		Name: c.name, Clock: c.a.clock, Logger: c.a.log.With("action", c.action), Policy: pol,
 		Schema: c.a.t.Schema(), Properties: props, Release: release,
 		Sink: func(e resource.Event) {
 			if e.Kind == resource.StateChanged && e.To == resource.Offline && e.Op == resource.OpOffline && e.Forced {

@@ -80,10 +80,12 @@ type Options struct {
 	// none (OCF_RESKEY_CRM_meta_timeout, which it always passes). Its zero
 	// fields mean the wrapper's defaults (wrapper.Policy); PendingTimeout,
 	// TerminateTimeout and CheckTimeout may not be resource.Never, because
-	// Pacemaker times every action. IsAliveInterval is the monitor
-	// action's interval hint (none when resource.Never); the other fields
-	// are not used: the agent runs no periodic checks, Pacemaker's
-	// recurring monitor is the health check.
+	// Pacemaker times every action. CheckTimeout is the monitor's time and
+	// the longest the probe that start, stop and reload-agent run first may
+	// take (at most a third of the operation's budget, whatever it says).
+	// IsAliveInterval is the monitor action's interval hint (none when
+	// resource.Never); the other fields are not used: the agent runs no
+	// periodic checks, Pacemaker's recurring monitor is the health check.
 	Policy wrapper.Policy
 	// Margin is how long before Pacemaker's time-out the agent has exited:
 	// Pacemaker's executor sends SIGKILL to the agent's process group at
@@ -281,15 +283,20 @@ func (a *Agent) usage(w io.Writer) {
 		a.name, actions, OCFVersion, a.t.Name())
 }
 
-// hint is the time-out of action when Pacemaker passes none.
+// hint is the time-out meta-data suggests for action, and the one it runs
+// under when Pacemaker passes none: the shortest, in whole seconds, whose
+// budget gives the operation its full time from the policy (see
+// Agent.MetaData): CheckTimeout for monitor, 5 s for meta-data,
+// PendingTimeout for the others.
 func (a *Agent) hint(action string) time.Duration {
+	op := a.policy.PendingTimeout
 	switch action {
-	case actionStop:
-		return a.policy.PendingTimeout + a.policy.TerminateTimeout
+	case actionMetaData:
+		return metaDataTimeout
 	case actionMonitor:
-		return a.policy.CheckTimeout
+		op = a.policy.CheckTimeout
 	}
-	return a.policy.PendingTimeout
+	return timeoutFor(op, a.opts.Margin, a.policy.TerminateTimeout)
 }
 
 // reporter writes the exit reason of a failed action.

@@ -2,6 +2,7 @@ package ocf
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -48,6 +49,34 @@ func newBudget(total, margin, terminate time.Duration) budget {
 	b.op = max(b.op, minSlice)
 	b.cleanup = max(b.cleanup, minSlice)
 	return b
+}
+
+// timeoutFor is the inverse of newBudget: the shortest time-out, in whole
+// seconds, whose budget gives the operation at least op, with the same
+// margin and terminate. It is op plus the clean-up share plus the margin,
+// rounded up to a second, and is what meta-data suggests to Pacemaker, so
+// that a time-out set from the hint gives the operation its full time (R11).
+// A budget's op grows with its time-out, so the shortest is found by
+// bisection; an op no time-out can give yields the longest whole-second
+// time-out.
+func timeoutFor(op, margin, terminate time.Duration) time.Duration {
+	enough := func(seconds int64) bool {
+		return newBudget(time.Duration(seconds)*time.Second, margin, terminate).op >= op
+	}
+	// The answer is in (lo, hi]: at least a second.
+	lo, hi := int64(0), int64(math.MaxInt64/time.Second)
+	if !enough(hi) {
+		return time.Duration(hi) * time.Second
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if enough(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return time.Duration(hi) * time.Second
 }
 
 // work is the time by which the action has finished: op and cleanup.

@@ -3,6 +3,7 @@ package ocf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -183,6 +184,29 @@ func TestNewBudget(t *testing.T) {
 		}
 		if tc.total > 0 && got.closing() >= got.total {
 			t.Errorf("newBudget(%v, …): Close ends at %v, not before the time-out", tc.total, got.closing())
+		}
+	}
+}
+
+// timeoutFor inverts newBudget: the shortest whole-second time-out whose
+// budget gives the operation its time.
+func TestTimeoutFor(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		op, margin, terminate time.Duration
+		want                  time.Duration
+	}{
+		{20 * s, 0, 30 * s, 30 * s},   // 20.25 s of 30 s; 29 s would give 19.575 s
+		{20 * s, 0, 10 * s, 30 * s},   // the example agent's policy
+		{180 * s, 0, 30 * s, 234 * s}, // the default policy: 180.6 s of 234 s
+		{s, 0, 30 * s, 3 * s},         // 1.5 s of 3 s; 2 s would give 750 ms
+		{20 * s, 5 * s, 2 * s, 27 * s},
+		{time.Millisecond, 0, 30 * s, s},
+		{math.MaxInt64, 0, 30 * s, math.MaxInt64 / s * s}, // none is long enough: the longest
+	} {
+		got := timeoutFor(tc.op, tc.margin, tc.terminate)
+		if got != tc.want {
+			t.Errorf("timeoutFor(%v, %v, %v) = %v, want %v", tc.op, tc.margin, tc.terminate, got, tc.want)
 		}
 	}
 }

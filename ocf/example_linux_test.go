@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/resdll/resdll/examples/process"
 	"github.com/resdll/resdll/ocf"
+	"github.com/resdll/resdll/wrapper"
 )
 
 // Pacemaker's calls, one Run each, as one program per action would see
@@ -58,7 +60,17 @@ func ExampleAgent_Run() {
 }
 
 // A program becomes an OCF resource agent for a resource type with one
-// call; install it as /usr/lib/ocf/resource.d/<provider>/<name>.
+// call; install it as /usr/lib/ocf/resource.d/<provider>/<name>. This is
+// examples/ocf-agent, abridged: a 20 s policy, for which meta-data
+// suggests 30 s time-outs (see Agent.MetaData).
 func ExampleMain() {
-	ocf.Main(process.Type(), ocf.Options{Name: "process"})
+	ocf.Main(process.Type(), ocf.Options{
+		Name: "process",
+		Policy: wrapper.Policy{
+			PendingTimeout:   20 * time.Second,
+			TerminateTimeout: 10 * time.Second,
+			CheckTimeout:     20 * time.Second,
+			IsAliveInterval:  10 * time.Second,
+		},
+	})
 }

@@ -77,10 +77,17 @@ type (
 // reads it, required when the schema requires it and has no default,
 // unique, reloadable (R50, R58), and a long description that says what
 // text the kind takes and which values are allowed; and the actions with
-// time-out hints from Options.Policy: start PendingTimeout, stop
-// PendingTimeout plus TerminateTimeout (a stop may escalate, R16), monitor
-// CheckTimeout at IsAliveInterval, validate-all and reload-agent
-// PendingTimeout, meta-data 5 s. reload-agent is listed only for a type
+// time-out hints from Options.Policy and Options.Margin. Each hint is the
+// time-out whose budget gives the operation its full time from the policy
+// (see Options.Margin: the agent keeps a margin and a clean-up share back
+// from Pacemaker's time-out): the operation's time plus the clean-up share
+// plus the margin, rounded up to whole seconds. The operation's time is
+// PendingTimeout for start (the Online, R11), stop (the Offline; a stop
+// that escalates has the clean-up share, at most TerminateTimeout, for the
+// Terminator, R16), validate-all and reload-agent, and CheckTimeout for
+// monitor (R21), whose interval hint is IsAliveInterval; meta-data has 5 s.
+// So a 20 s PendingTimeout and CheckTimeout give 30 s hints, and the
+// default policy's 180 s give 234 s. reload-agent is listed only for a type
 // with reloadable properties.
 func (a *Agent) MetaData() ([]byte, error) {
 	doc := agentXML{
@@ -107,16 +114,16 @@ func (a *Agent) MetaData() ([]byte, error) {
 		}
 		doc.Parameters = append(doc.Parameters, x)
 	}
-	pol := a.policy
+	hint := func(action string) string { return pacemakerDuration(a.hint(action)) }
 	doc.Actions = []actionXML{
-		{Name: actionStart, Timeout: pacemakerDuration(pol.PendingTimeout)},
-		{Name: actionStop, Timeout: pacemakerDuration(pol.PendingTimeout + pol.TerminateTimeout)},
-		{Name: actionMonitor, Timeout: pacemakerDuration(pol.CheckTimeout), Interval: a.monitorInterval(), Depth: "0"},
-		{Name: actionValidate, Timeout: pacemakerDuration(pol.PendingTimeout)},
-		{Name: actionMetaData, Timeout: pacemakerDuration(metaDataTimeout)},
+		{Name: actionStart, Timeout: hint(actionStart)},
+		{Name: actionStop, Timeout: hint(actionStop)},
+		{Name: actionMonitor, Timeout: hint(actionMonitor), Interval: a.monitorInterval(), Depth: "0"},
+		{Name: actionValidate, Timeout: hint(actionValidate)},
+		{Name: actionMetaData, Timeout: hint(actionMetaData)},
 	}
 	if a.reloadable {
-		doc.Actions = append(doc.Actions, actionXML{Name: actionReloadAgent, Timeout: pacemakerDuration(pol.PendingTimeout)})
+		doc.Actions = append(doc.Actions, actionXML{Name: actionReloadAgent, Timeout: hint(actionReloadAgent)})
 	}
 	body, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"pgregory.net/rapid"
+
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
 	"github.com/resdll/resdll/wrapper"
@@ -152,7 +154,8 @@ func TestMetaData(t *testing.T) {
 	for _, x := range doc.Actions {
 		actions = append(actions, x.Name+"="+x.Timeout+"/"+x.Interval)
 	}
-	if got := strings.Join(actions, " "); got != "start=20s/ stop=30s/ monitor=20s/10s validate-all=20s/ meta-data=5s/ reload-agent=20s/" {
+	// The hints give each operation its full 20 s (see TestHints).
+	if got := strings.Join(actions, " "); got != "start=30s/ stop=30s/ monitor=30s/10s validate-all=30s/ meta-data=5s/ reload-agent=30s/" {
 		t.Errorf("actions %s", got)
 	}
 
@@ -167,7 +170,7 @@ func TestMetaData(t *testing.T) {
 		t.Errorf("meta-data of a type without reloadable properties:\n%s", md)
 	}
 	doc = parseMeta(t, md)
-	if doc.Name != "Fake" || !strings.Contains(doc.ShortDesc, "Fake") || doc.Actions[1].Timeout != "210s" || doc.Actions[2].Interval != "60s" {
+	if doc.Name != "Fake" || !strings.Contains(doc.ShortDesc, "Fake") || doc.Actions[1].Timeout != "234s" || doc.Actions[2].Interval != "60s" {
 		t.Errorf("defaults: %+v", doc)
 	}
 }
@@ -233,4 +236,71 @@ func TestMetaDataDTD(t *testing.T) {
 	if err := lint(stripped); err == nil || !strings.Contains(err.Error(), "reload") {
 		t.Errorf("xmllint accepts reload-agent and reloadable without OCF 1.1's declarations: %v", err)
 	}
+}
+
+// Each time-out hint in meta-data is the Pacemaker time-out whose budget
+// gives the operation its full time from the policy (R11): PendingTimeout
+// for start, stop, validate-all and reload-agent, CheckTimeout for monitor.
+// It is the shortest such time-out in whole seconds, and an invocation
+// without a time-out of Pacemaker's runs under it.
+func TestHints(t *testing.T) {
+	typ := fakeType(t, newWorld(t), fakeSchema)
+	// dur draws a duration from 1 ns to upTo, or zero (the default) when
+	// zero is allowed.
+	dur := func(rt *rapid.T, name string, zero bool, upTo time.Duration) time.Duration {
+		if zero && rapid.Bool().Draw(rt, name+" is zero") {
+			return 0
+		}
+		return time.Duration(rapid.Int64Range(1, int64(upTo)).Draw(rt, name))
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		opts := Options{
+			Policy: wrapper.Policy{
+				PendingTimeout:   dur(rt, "PendingTimeout", true, 3*time.Hour),
+				TerminateTimeout: dur(rt, "TerminateTimeout", true, time.Hour),
+				CheckTimeout:     dur(rt, "CheckTimeout", true, 3*time.Hour),
+			},
+			Margin: dur(rt, "Margin", true, 10*time.Minute),
+		}
+		a, err := New(typ, opts)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		md, err := a.MetaData()
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var doc metaDoc
+		if err := xml.Unmarshal(md, &doc); err != nil {
+			rt.Fatalf("meta-data is not XML: %v", err)
+		}
+		listed := make(map[string]string)
+		for _, x := range doc.Actions {
+			listed[x.Name] = x.Timeout
+		}
+		pol := a.policy
+		for action, need := range map[string]time.Duration{
+			"start": pol.PendingTimeout, "stop": pol.PendingTimeout, "validate-all": pol.PendingTimeout,
+			"reload-agent": pol.PendingTimeout, "monitor": pol.CheckTimeout,
+		} {
+			hint := a.hint(action)
+			if listed[action] != pacemakerDuration(hint) {
+				rt.Fatalf("%s: meta-data lists %q, the agent runs under %v without Pacemaker's time-out", action, listed[action], hint)
+			}
+			if hint < time.Second || hint%time.Second != 0 {
+				rt.Fatalf("%s: hint %v is not whole seconds", action, hint)
+			}
+			if b := newBudget(hint, opts.Margin, pol.TerminateTimeout); b.op < need {
+				rt.Fatalf("%s: under its hint %v the operation gets %v, less than its %v", action, hint, b.op, need)
+			}
+			if shorter := hint - time.Second; shorter > 0 {
+				if b := newBudget(shorter, opts.Margin, pol.TerminateTimeout); b.op >= need {
+					rt.Fatalf("%s: hint %v, but %v already gives the operation %v of its %v", action, hint, shorter, b.op, need)
+				}
+			}
+		}
+		if listed["meta-data"] != "5s" {
+			rt.Fatalf("meta-data's hint is %q", listed["meta-data"])
+		}
+	})
 }

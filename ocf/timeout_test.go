@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -70,8 +71,9 @@ func TestStartTimesOut(t *testing.T) {
 	checkClosed(t, w)
 }
 
-// Pacemaker's time-out sets the budget; with none, the policy's hint does
-// (PendingTimeout for start, default 180 s).
+// Pacemaker's time-out sets the budget; with none, the policy's hint does:
+// the time-out that gives the Online its full PendingTimeout (default
+// 180 s).
 func TestBudgetFromTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		timeout string // OCF_RESKEY_CRM_meta_timeout; "" for none
@@ -80,8 +82,8 @@ func TestBudgetFromTimeout(t *testing.T) {
 		want    string
 	}{
 		{"3000", 0, 1500 * time.Millisecond, "1.5s of its 3s time-out (1.5s kept for clean-up and exit)"},
-		{"", 40 * time.Second, 27 * time.Second, "27s of its 40s time-out (13s kept for clean-up and exit)"},
-		{"", 0, 132 * time.Second, "2m12s of its 3m0s time-out (48s kept for clean-up and exit)"},
+		{"", 40 * time.Second, 40500 * time.Millisecond, "40.5s of its 1m0s time-out (19.5s kept for clean-up and exit)"},
+		{"", 0, 180600 * time.Millisecond, "3m0.6s of its 3m54s time-out (53.4s kept for clean-up and exit)"},
 	} {
 		w := newWorld(t)
 		w.hang["Online"] = true
@@ -231,4 +233,91 @@ func TestProbeHangs(t *testing.T) {
 		}
 		checkClosed(t, w)
 	})
+}
+
+// The probe that start, stop and reload-agent run before their operation
+// has the policy's CheckTimeout, at most a third of the operation's budget
+// (R7, R21): an IsAlive that hangs until cancelled leaves the operation the
+// rest. A stop's Offline then has the rest of the budget before it
+// escalates to Terminate (R16); a start or reload-agent gives up when the
+// probe's time-out passes. The test runs in a synctest bubble, so that it
+// knows when everything a clock advance set off has settled, and fails,
+// rather than waits, when the probe is still running.
+func TestProbeTimeoutCapped(t *testing.T) {
+	probe := plan20.op / 3 // 4.5 s: the default CheckTimeout is 180 s
+	for _, tc := range []struct {
+		action string
+		reason string // the exit reason of an action that gives up after the probe
+	}{
+		{"stop", ""},
+		{"start", "probing before the start"},
+		{"reload-agent", "health check timed out"},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t)
+				w.set("svc", properties.Values{})
+				w.hang["IsAlive"], w.hang["Offline"] = true, true
+				mock := clock.NewMock()
+				a := newAgent(t, w, fakeSchema, Options{Clock: mock})
+				start := mock.Now()
+				done := make(chan result, 1)
+				go func() { done <- invoke(t.Context(), a, svcEnv(), tc.action) }()
+				if op := <-w.entered; op != "IsAlive" {
+					t.Fatalf("%s entered %s first, want IsAlive", tc.action, op)
+				}
+				mock.Add(probe)
+				synctest.Wait()
+
+				if tc.action != "stop" {
+					var r result
+					select {
+					case r = <-done:
+					default:
+						t.Fatalf("%s still runs %v after the probe began: the probe may take the whole budget of %v", tc.action, probe, plan20.op)
+					}
+					if r.code != ExitGenericError || !strings.Contains(r.reason(), tc.reason) {
+						t.Errorf("exit %v, reason %q; want %v and %q", r.code, r.reason(), ExitGenericError, tc.reason)
+					}
+					if calls := w.called(); count(calls, "Online svc") != 0 || count(calls, "ApplyProperties svc") != 0 {
+						t.Errorf("calls %q: the operation ran after a probe that did not answer", calls)
+					}
+					return
+				}
+
+				var op string
+				select {
+				case op = <-w.entered:
+				default:
+					t.Fatalf("the stop's Offline has not begun %v after the probe began: the probe may take the whole budget of %v", probe, plan20.op)
+				}
+				if op != "Offline" {
+					t.Fatalf("the stop entered %s after the probe, want Offline", op)
+				}
+				// The Offline still runs a millisecond before the budget
+				// ends…
+				mock.Add(plan20.op - probe - time.Millisecond)
+				synctest.Wait()
+				if calls := w.called(); count(calls, "Terminate svc") != 0 {
+					t.Fatalf("calls %q: the stop escalated to Terminate before its budget of %v ended", calls, plan20.op)
+				}
+				// … and escalates to Terminate when it ends.
+				mock.Add(time.Millisecond)
+				r := <-done
+				if r.code != ExitSuccess {
+					t.Fatalf("exit %v; stderr:\n%s", r.code, r.stderr)
+				}
+				if took := mock.Since(start); took != plan20.op {
+					t.Errorf("the stop took %v, want %v", took, plan20.op)
+				}
+				if calls := w.called(); count(calls, "Terminate svc") == 0 {
+					t.Errorf("calls %q: want a Terminate", calls)
+				}
+				if _, ok := w.runs("svc"); ok {
+					t.Error("still running after the stop")
+				}
+				checkClosed(t, w)
+			})
+		})
+	}
 }

@@ -41,8 +41,10 @@ func main() {
 	ocf.Main(process.NewType(process.Options{Logger: log}), options(log))
 }
 
-// options are the agent's options: Pacemaker's usual 20 s time-outs as
-// hints, a monitor every 10 s.
+// options are the agent's options: 20 s for start, stop and monitor, 10 s
+// for a stop's escalation to Terminate, a monitor every 10 s. Meta-data's
+// time-out hints are then 30 s: the time-outs that give each operation its
+// full 20 s after the agent's margin and clean-up share (ocf.Agent.MetaData).
 func options(log *slog.Logger) ocf.Options {
 	return ocf.Options{
 		Name:      "process",
