@@ -1,6 +1,7 @@
 package wsfc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,18 +31,33 @@ import (
 //   - the common-property codes: ERROR_INVALID_FUNCTION, because the cluster
 //     service handles common properties itself; and ERROR_INVALID_FUNCTION
 //     for every other code.
+//
+// The call runs in a goroutine of the resource's, on a copy of in, and the
+// entry point waits for it at most the resource's PendingTimeout
+// (DefaultPendingTimeout when that is resource.Never): then it answers
+// ERROR_TIMEOUT and cancels the call's context. A set given up on this way
+// may still store its values when it ends; the Resource Monitor only knows
+// it did not answer.
 func (h *Host) ResourceControl(id ResID, code uint32, in, out []byte) (n uint32, errno Errno) {
 	e := h.lookup(id)
+	what := fmt.Sprintf("ResourceControl %#08x", code)
 	defer func() {
 		if v := recover(); v != nil {
-			n, errno = 0, h.panicked(e, fmt.Sprintf("ResourceControl %#08x", code), v)
+			n, errno = 0, h.panicked(e, what, v)
 		}
 	}()
 	if e == nil {
 		h.unknown("ResourceControl", id)
 		return 0, ErrorInvalidHandle
 	}
-	data, err := e.control(context.Background(), code, in)
+	in = bytes.Clone(in) // the caller's buffer is not ours once we return
+	data, err := within(h, &e.bg, e.ctx, what, callBound(e.w.Policy()),
+		func(ctx context.Context) ([]byte, error) { return e.control(ctx, code, in) }, nil,
+		func(_ []byte, err error) { e.log.Warn(what+" returned after its time-out", "err", err) })
+	var hp *panicError
+	if errors.As(err, &hp) {
+		return 0, h.panickedTo(e.log, hp.op, hp.value, hp.stack)
+	}
 	return reply(data, err, out)
 }
 

@@ -1,4 +1,4 @@
-//go:build windows && cgo
+//go:build windows && cgo && amd64
 
 package wsfc
 
@@ -9,8 +9,10 @@ package wsfc
 
 // The Resource API's version 1 types, declared here because the clusapi.h of
 // some mingw-w64 releases (Debian 12's) does not compile. Layouts follow
-// resapi.h; the static assertions check them for x64 (and for 32-bit x86,
-// where every pointer is 4 bytes). Handles and function pointers are
+// resapi.h; the static assertions check them for x64, the only target this
+// file builds for (see its build constraint: on 32-bit x86 the Go callbacks
+// and the cgo export would not have the stdcall convention of WINAPI, and
+// wsfc_open_cb is declared without it). Handles and function pointers are
 // carried as UINT_PTR so that Go never converts an integer to a pointer.
 
 typedef struct wsfc_resource_status {   // RESOURCE_STATUS
@@ -31,17 +33,21 @@ typedef struct wsfc_function_table {    // CLRES_FUNCTION_TABLE, V1 member of it
 	wsfc_v1_functions V1Functions;
 } wsfc_function_table;
 
+#if !defined(__x86_64__) && !defined(_M_X64)
+#error "the wsfc Windows layer is for x64 (amd64) only"
+#endif
+_Static_assert(sizeof(void *) == 8, "x64: 8-byte pointers");
 _Static_assert(sizeof(UINT_PTR) == sizeof(void *), "UINT_PTR is pointer-sized");
 _Static_assert(sizeof(HANDLE) == sizeof(UINT_PTR), "a HANDLE fits a UINT_PTR");
 _Static_assert(offsetof(wsfc_resource_status, CheckPoint) == 4, "RESOURCE_STATUS.CheckPoint");
 _Static_assert(offsetof(wsfc_resource_status, WaitHint) == 8, "RESOURCE_STATUS.WaitHint");
-_Static_assert(offsetof(wsfc_resource_status, EventHandle) == (sizeof(void *) == 8 ? 16 : 12), "RESOURCE_STATUS.EventHandle");
-_Static_assert(sizeof(wsfc_resource_status) == (sizeof(void *) == 8 ? 24 : 16), "sizeof(RESOURCE_STATUS)");
-_Static_assert(sizeof(wsfc_v1_functions) == 11 * sizeof(void *), "sizeof(CLRES_V1_FUNCTIONS), CLRES_V1_FUNCTION_SIZE");
-_Static_assert(offsetof(wsfc_v1_functions, ResourceTypeControl) == 10 * sizeof(void *), "CLRES_V1_FUNCTIONS.ResourceTypeControl");
+_Static_assert(offsetof(wsfc_resource_status, EventHandle) == 16, "RESOURCE_STATUS.EventHandle");
+_Static_assert(sizeof(wsfc_resource_status) == 24, "sizeof(RESOURCE_STATUS)");
+_Static_assert(sizeof(wsfc_v1_functions) == 88, "sizeof(CLRES_V1_FUNCTIONS), CLRES_V1_FUNCTION_SIZE");
+_Static_assert(offsetof(wsfc_v1_functions, ResourceTypeControl) == 80, "CLRES_V1_FUNCTIONS.ResourceTypeControl");
 _Static_assert(offsetof(wsfc_function_table, V1Functions) == 8, "CLRES_FUNCTION_TABLE.V1Functions");
 
-typedef DWORD (WINAPI *wsfc_set_status_fn)(HANDLE, wsfc_resource_status *); // PSET_RESOURCE_STATUS_ROUTINE
+typedef DWORD (WINAPI *wsfc_set_status_fn)(HANDLE, wsfc_resource_status *); // PSET_RESOURCE_STATUS_ROUTINE: a RESOURCE_EXIT_STATE
 typedef VOID (WINAPI *wsfc_log_event_fn)(HANDLE, int, LPCWSTR, ...);         // PLOG_EVENT_ROUTINE
 
 // The trampolines through which Go calls the Resource Monitor.
@@ -358,14 +364,14 @@ func wstring(p *uint16) string {
 // cMonitor calls the Resource Monitor's callbacks through the trampolines.
 type cMonitor struct{ setStatus, logEvent uintptr }
 
-func (m cMonitor) SetResourceStatus(h ResourceHandle, st Status) uint32 {
+func (m cMonitor) SetResourceStatus(h ResourceHandle, st Status) ExitState {
 	cs := C.wsfc_resource_status{
 		ResourceState: C.int(st.State),
 		CheckPoint:    C.DWORD(st.CheckPoint),
 		WaitHint:      C.DWORD(st.WaitHint),
 		EventHandle:   C.UINT_PTR(st.EventHandle),
 	}
-	return uint32(C.wsfc_set_status(C.UINT_PTR(m.setStatus), C.UINT_PTR(h), &cs))
+	return ExitState(C.wsfc_set_status(C.UINT_PTR(m.setStatus), C.UINT_PTR(h), &cs))
 }
 
 func (m cMonitor) LogEvent(h ResourceHandle, level LogLevel, msg string) {

@@ -23,9 +23,24 @@
 // checkpoint for each resource.Progress (R13); Online hands back a failure
 // event handle, signalled when the wrapper latches a failure (R23), so the
 // Resource Monitor need not poll LooksAlive (R30). A hung Offline escalates
-// to the Terminator (R16). [Host.Terminate] forces the resource down (R17);
-// [Host.LooksAlive] and [Host.IsAlive] return the cached result at once
-// (R22): the Resource Monitor's deadlock detection watches every entry point.
+// to the Terminator (R16). When SetResourceStatus answers
+// ResourceExitStateTerminate, the operation ends: nothing more of it is
+// reported and the wrapper's operation is terminated (R17). An outcome is
+// matched to the operation it ends, so the late end of a terminated Online
+// is never taken for the next Online's. [Host.Terminate] forces the
+// resource down (R17); [Host.LooksAlive] and [Host.IsAlive] return the
+// cached result at once (R22): the Resource Monitor's deadlock detection
+// watches every entry point, and no entry point waits without a bound of
+// the policy (see [Host]).
+//
+// The cluster's own common properties of the resource (PendingTimeout,
+// LooksAlivePollInterval, IsAlivePollInterval) are the Resource Monitor's,
+// and the host does not read them: the Resource Monitor calls Terminate when
+// a pending operation has not ended within PendingTimeout, and a checkpoint
+// only flags a report as new, so R12 and R13 cannot extend it. Set the
+// wrapper's Policy (Options.Policy, TypeOptions.Policy) no longer than the
+// cluster's PendingTimeout and poll intervals; the README's section on
+// Windows failover clustering says what happens otherwise.
 //
 // [Host.ResourceControl] and [Host.ResourceTypeControl] answer the
 // private-property control codes through package properties, with property
@@ -36,10 +51,13 @@
 // are ERROR_INVALID_FUNCTION. A resource's log records reach the cluster
 // log through LogEvent ([NewLogHandler]).
 //
-// No panic crosses an entry point: it is recovered, logged with its stack,
-// and answered with ERROR_GEN_FAILURE (FALSE for LooksAlive and IsAlive).
+// No panic crosses an entry point: it is recovered, logged with its stack
+// (to the resource's cluster log when the resource is known, Open included,
+// and to Options.Logger), and answered with ERROR_GEN_FAILURE (FALSE for
+// LooksAlive and IsAlive); a log handler that panics in turn is ignored.
 // Panics in the resource's own entry points are the wrapper's (R6): the
-// operation fails with resource.ErrPanic.
+// operation fails with resource.ErrPanic, and a factory's panic fails Open
+// with its stack in the cluster log.
 //
 // # Error codes
 //
@@ -57,7 +75,9 @@
 //
 // # The Windows layer
 //
-// On Windows, built with cgo, Serve installs a Host as the DLL's: the only
+// On Windows on amd64 (x64), built with cgo, Serve installs a Host as the
+// DLL's; the layer is not built for other Windows architectures (on 32-bit
+// x86 its callbacks would lack WINAPI's stdcall convention). The only
 // export is Startup (the Go linker exports only cgo's //export functions, and
 // the function tables hold syscall.NewCallback pointers, which are not
 // exports; each type's Open is a small C function, one of 32, so a DLL serves
@@ -66,6 +86,8 @@
 // cluster registry (clusapi.dll's ClusterReg functions). The Go runtime
 // starts when the DLL loads and cannot be unloaded, so Serve pins the DLL in
 // memory: FreeLibrary leaves it loaded until the process ends.
+// NewDebugLogHandler (Windows only) writes the host's own log, which has no
+// resource handle for LogEvent, with OutputDebugString.
 //
 // Everything above that layer is pure Go and tested on any platform with a
 // fake Monitor and a mock clock.

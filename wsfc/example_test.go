@@ -13,9 +13,9 @@ import (
 // printer is a Resource Monitor that hands each status report on.
 type printer struct{ reports chan wsfc.Status }
 
-func (p printer) SetResourceStatus(_ wsfc.ResourceHandle, st wsfc.Status) uint32 {
+func (p printer) SetResourceStatus(_ wsfc.ResourceHandle, st wsfc.Status) wsfc.ExitState {
 	p.reports <- st
-	return 0
+	return wsfc.ResourceExitStateContinue
 }
 func (printer) LogEvent(wsfc.ResourceHandle, wsfc.LogLevel, string) {}
 

@@ -37,6 +37,9 @@ type logLine struct {
 type fakeMonitor struct {
 	reports chan report // buffered; a test reads them in order
 	panicOn bool        // SetResourceStatus panics
+	// exit, when set, is what SetResourceStatus returns for a report;
+	// ResourceExitStateContinue otherwise. Set before the host runs.
+	exit func(Status) ExitState
 
 	mu   sync.Mutex
 	logs []logLine
@@ -44,12 +47,15 @@ type fakeMonitor struct {
 
 func newMonitor() *fakeMonitor { return &fakeMonitor{reports: make(chan report, 64)} }
 
-func (m *fakeMonitor) SetResourceStatus(h ResourceHandle, st Status) uint32 {
+func (m *fakeMonitor) SetResourceStatus(h ResourceHandle, st Status) ExitState {
 	if m.panicOn {
 		panic("fake monitor: SetResourceStatus told to panic")
 	}
 	m.reports <- report{h, st}
-	return 0
+	if m.exit != nil {
+		return m.exit(st)
+	}
+	return ResourceExitStateContinue
 }
 
 func (m *fakeMonitor) LogEvent(h ResourceHandle, level LogLevel, msg string) {

@@ -31,10 +31,13 @@ type Options struct {
 	// means the real clock. Tests pass a *clock.Mock.
 	Clock clock.Clock
 
-	// Logger receives what the host logs outside any resource: Startup,
-	// ResourceTypeControl, calls with an unknown RESID, and panics
-	// recovered where no resource is known. A resource's own records go to
-	// the Resource Monitor's LogEvent (see [NewLogHandler]). nil discards.
+	// Logger receives what the host logs outside any resource (Startup,
+	// ResourceTypeControl, calls with an unknown RESID, panics recovered
+	// where no resource is known) and a copy of each failed Open and of
+	// each recovered panic, with its stack. A resource's own records, and
+	// its failed Opens and panics, go to the Resource Monitor's LogEvent
+	// (see [NewLogHandler]). nil discards; in a DLL, NewDebugLogHandler
+	// (Windows) is a sensible choice. A handler that panics is ignored.
 	Logger *slog.Logger
 
 	// LogLevel is the lowest level of a resource's records sent to
@@ -43,7 +46,15 @@ type Options struct {
 
 	// Policy is each resource's wrapper.Policy (time-outs, check
 	// intervals: R11–R24) unless its type was registered with one of its
-	// own. The zero Policy is the contract's defaults.
+	// own. The zero Policy is the contract's defaults. Its PendingTimeout
+	// also bounds how long Open and ResourceControl wait (see [Host]).
+	// The cluster's common properties of the resource are not read: set
+	// PendingTimeout no longer than the cluster's PendingTimeout (180 s by
+	// default), and IsAliveInterval and LooksAliveInterval no longer than
+	// its IsAlivePollInterval and LooksAlivePollInterval (60 s and 5 s by
+	// default). The Resource Monitor terminates an operation pending
+	// longer than its PendingTimeout, whatever progress is reported (R12
+	// and R13 do not extend it).
 	Policy wrapper.Policy
 
 	// Store returns the store of one resource's private properties (R53),
@@ -81,7 +92,15 @@ type TypeOptions struct {
 //
 // Every entry point returns at once or within a bound of the policy, never
 // lets a panic out (it is logged and answered with ERROR_GEN_FAILURE, or
-// FALSE), and is safe to call from any thread. A Host is usable on every
+// FALSE), and is safe to call from any thread. The bounds: Open and
+// ResourceControl wait for the type's factory, the store, a Controller or a
+// sync hook at most the policy's PendingTimeout (DefaultPendingTimeout
+// when that is resource.Never), then answer ERROR_TIMEOUT and leave the
+// call running, cancelled, in a goroutine of the host; Terminate waits at
+// most TerminateTimeout for the Terminator; Close at most
+// Options.CloseTimeout; Online and Offline return at once, or after a
+// termination the Resource Monitor asked for (ResourceExitStateTerminate)
+// within TerminateTimeout. A Host is usable on every
 // platform; the Windows layer (Serve) turns the Resource Monitor's calls into
 // calls of these methods.
 type Host struct {
@@ -96,6 +115,14 @@ type Host struct {
 	hmu     sync.RWMutex // guards handles and next
 	handles map[ResID]*entry
 	next    ResID
+
+	// bg runs the Opens that did not return within their bound, to close
+	// what they opened when they return; Shutdown waits for them.
+	bg goroutines
+
+	// sinkHook, when set (by tests only), wraps the sink of each wrapper
+	// the host makes: a test reorders the delivery of events with it.
+	sinkHook func(sink func(resource.Event)) func(resource.Event)
 }
 
 // hostedType is a registered type and its function table.
@@ -104,6 +131,7 @@ type hostedType struct {
 	index  int
 	t      *resource.Type
 	policy wrapper.Policy
+	bound  time.Duration // how long Open waits for the factory and the store: callBound(policy)
 	table  *Table
 
 	mu  sync.Mutex // guards mon
@@ -158,7 +186,7 @@ func (h *Host) Register(t *resource.Type, opts TypeOptions) error {
 			return fmt.Errorf("wsfc: type %q is already registered (as %q): %w", t.Name(), ht.t.Name(), resource.ErrInvalidOption)
 		}
 	}
-	ht := &hostedType{host: h, index: len(h.types), t: t, policy: policy}
+	ht := &hostedType{host: h, index: len(h.types), t: t, policy: policy, bound: callBound(policy)}
 	ht.table = &Table{ht: ht}
 	h.types = append(h.types, ht)
 	return nil
@@ -242,67 +270,82 @@ func (t *Table) Host() *Host { return t.ht.host }
 // schema's defaults filling in the rest), wraps it, and returns its RESID.
 // h is the Resource Monitor's handle, for the resource's status reports and
 // log lines. On failure it returns 0 and the code (the Windows layer sets it
-// as the thread's last error); nothing of the resource remains.
+// as the thread's last error); nothing of the resource remains. The failure
+// is logged to the cluster log (through LogEvent for h), with the stack when
+// something panicked, and to Options.Logger.
+//
+// Open waits for the store and the type's factory at most the type's
+// PendingTimeout (see [Host]): then it answers ERROR_TIMEOUT and cancels
+// their context; what they open after that is closed when they return.
 func (t *Table) Open(name string, key Key, h ResourceHandle) (id ResID, code Errno) {
 	host := t.ht.host
+	var (
+		clusterLog *slog.Logger // the resource's cluster log, for this call, once the Resource Monitor is known
+		rlog       *slog.Logger // the same for the resource, diverted to the host's log (to) if Open fails
+		to         *divertable
+	)
 	defer func() {
 		if v := recover(); v != nil {
-			id, code = 0, host.panicked(nil, "Open "+name, v)
+			id, code = 0, host.panickedTo(clusterLog, "Open "+name, v, debug.Stack())
+		}
+		if code != ErrorSuccess && to != nil {
+			// The Resource Monitor may forget h once Open has failed:
+			// what a call given up on logs later goes to the host's log.
+			to.Divert()
 		}
 	}()
-	id, err := host.open(t.ht, name, key, h)
+	var abandon func()
+	mon := t.ht.monitor()
+	if mon != nil {
+		lh := NewLogHandler(mon, h, host.opts.LogLevel)
+		clusterLog = slog.New(lh)
+		to = newDivertable(lh, host.log.Handler())
+		rlog, abandon = slog.New(to), to.Divert
+	}
+	id, err := host.open(t.ht, name, key, h, mon, rlog, abandon)
 	if err != nil {
-		host.log.Error("Open failed", "type", t.ht.t.Name(), "resource", name, "err", err)
+		host.openFailed(clusterLog, t.ht, name, err)
 		return 0, Code(err)
 	}
 	return id, ErrorSuccess
 }
 
-func (h *Host) open(ht *hostedType, name string, key Key, rh ResourceHandle) (ResID, error) {
-	ctx := context.Background()
+// openFailed logs a failed Open to the resource's cluster log (rlog, nil
+// when unknown) and to the host's, with the stack of a panic: one of the
+// host's path (a *panicError) or of the type's factory (a
+// *resource.PanicError).
+func (h *Host) openFailed(rlog *slog.Logger, ht *hostedType, name string, err error) {
+	var hp *panicError
+	if errors.As(err, &hp) {
+		h.panickedTo(rlog, "Open "+name, hp.value, hp.stack)
+		return
+	}
+	args := []any{"type", ht.t.Name(), "resource", name, "err", err}
+	var pe *resource.PanicError
+	if errors.As(err, &pe) {
+		args = append(args, "stack", string(pe.Stack))
+	}
+	logTo(h.log, slog.LevelError, "Open failed", args...)
+	logTo(rlog, slog.LevelError, "Open failed", args...)
+}
+
+// open opens and wraps the resource in a goroutine of the host, waiting for
+// it at most ht.bound, and enters it in the handle table. abandon (nil for
+// none) is called if the bound passes first, before anything the goroutine
+// then does is disposed of.
+func (h *Host) open(ht *hostedType, name string, key Key, rh ResourceHandle, mon Monitor, logger *slog.Logger, abandon func()) (ResID, error) {
 	if err := properties.CheckResourceName(name); err != nil {
 		return 0, err
 	}
-	mon := ht.monitor()
 	if mon == nil {
 		return 0, fmt.Errorf("wsfc: Open of %q before Startup of its type: %w", name, ErrorInvalidState)
 	}
-	logger := slog.New(NewLogHandler(mon, rh, h.opts.LogLevel))
-	store, err := h.store(name, key)
+	e, err := within(h, &h.bg, context.Background(), "Open "+name, ht.bound,
+		func(ctx context.Context) (*entry, error) { return h.newEntry(ctx, ht, name, key, rh, mon, logger) },
+		abandon,
+		func(e *entry, err error) { h.lateOpen(logger, ht, name, e, err) })
 	if err != nil {
 		return 0, err
-	}
-	mgr, err := properties.NewManager(properties.Options{Store: store, Schema: ht.t.Schema(), Hook: ht.t.SyncHook(), Logger: logger})
-	if err != nil {
-		return 0, err
-	}
-	vals, err := mgr.Effective(ctx, name)
-	if err != nil {
-		return 0, fmt.Errorf("wsfc: reading the properties of %q: %w", name, err)
-	}
-	res, release, err := ht.t.Open(ctx, name, vals)
-	if err != nil {
-		return 0, err
-	}
-	e := &entry{host: h, ht: ht, name: name, mon: mon, rh: rh, log: logger, mgr: mgr}
-	w, err := wrapper.New(newShim(res, e.progress), wrapper.Options{
-		Name: name, Clock: h.clk, Logger: logger, Sink: e.sink, Policy: ht.policy,
-		Schema: ht.t.Schema(), Properties: vals, Release: release,
-	})
-	if err != nil {
-		if c, ok := res.(io.Closer); ok {
-			err = errors.Join(err, c.Close())
-		}
-		return 0, errors.Join(err, release())
-	}
-	e.w = w
-	if h.opts.Events != nil {
-		ev, err := h.opts.Events.NewEvent()
-		if err != nil {
-			logger.Warn("no failure event handle: the Resource Monitor will poll LooksAlive", "err", err)
-		} else {
-			e.event = ev
-		}
 	}
 	h.hmu.Lock()
 	h.next++
@@ -311,6 +354,83 @@ func (h *Host) open(ht *hostedType, name string, key Key, rh ResourceHandle) (Re
 	h.hmu.Unlock()
 	logger.Info("opened", "type", ht.t.Name(), "resource", name)
 	return e.id, nil
+}
+
+// lateOpen disposes of what an Open that outlived its bound opened: the
+// Resource Monitor was told it failed (ERROR_TIMEOUT), so nothing of it may
+// remain (R40).
+func (h *Host) lateOpen(logger *slog.Logger, ht *hostedType, name string, e *entry, err error) {
+	if err != nil {
+		logTo(logger, slog.LevelWarn, "an Open given up on returned, failed", "type", ht.t.Name(), "resource", name, "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if h.close != resource.Never {
+		t := h.clk.AfterFunc(h.close, cancel)
+		defer t.Stop()
+	}
+	logTo(logger, slog.LevelWarn, "an Open given up on returned at last; closing what it opened", "type", ht.t.Name(), "resource", name)
+	if cerr := e.close(ctx); cerr != nil {
+		logTo(logger, slog.LevelWarn, "closing a resource opened too late", "resource", name, "err", cerr)
+	}
+}
+
+// newEntry opens the resource (its failure event, the store, the property
+// values, the type's factory) and wraps it; the entry is not in the handle
+// table yet. On failure, and on a panic, nothing of it remains.
+func (h *Host) newEntry(ctx context.Context, ht *hostedType, name string, key Key, rh ResourceHandle, mon Monitor, logger *slog.Logger) (*entry, error) {
+	var ev FailureEvent
+	done := false
+	defer func() {
+		if !done && ev != nil { // deferred, so a panic below closes it too
+			if cerr := ev.Close(); cerr != nil {
+				logger.Warn("closing the failure event", "err", cerr)
+			}
+		}
+	}()
+	if h.opts.Events != nil {
+		var err error
+		if ev, err = h.opts.Events.NewEvent(); err != nil {
+			logger.Warn("no failure event handle: the Resource Monitor will poll LooksAlive", "err", err)
+			ev = nil
+		}
+	}
+	store, err := h.store(name, key)
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := properties.NewManager(properties.Options{Store: store, Schema: ht.t.Schema(), Hook: ht.t.SyncHook(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	vals, err := mgr.Effective(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("wsfc: reading the properties of %q: %w", name, err)
+	}
+	res, release, err := ht.t.Open(ctx, name, vals)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{host: h, ht: ht, name: name, mon: mon, rh: rh, log: logger, mgr: mgr, event: ev}
+	sink := e.sink
+	if h.sinkHook != nil {
+		sink = h.sinkHook(sink)
+	}
+	w, err := wrapper.New(newShim(res, e.progressOf), wrapper.Options{
+		Name: name, Clock: h.clk, Logger: logger, Sink: sink, Policy: ht.policy, Gate: gate{e},
+		Schema: ht.t.Schema(), Properties: vals, Release: release,
+	})
+	if err != nil {
+		if c, ok := res.(io.Closer); ok {
+			err = errors.Join(err, c.Close())
+		}
+		return nil, errors.Join(err, release())
+	}
+	e.w = w
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	done = true
+	return e, nil
 }
 
 func (h *Host) store(name string, key Key) (properties.Store, error) {
@@ -340,17 +460,25 @@ func (h *Host) unknown(op string, id ResID) {
 }
 
 // panicked logs a panic recovered at an entry point, with its stack, to the
-// resource's log when known and to the host's, and returns the code the
-// entry point answers with.
+// resource's cluster log when the resource is known and to the host's, and
+// returns the code the entry point answers with. Call it from the deferred
+// function that recovered.
 func (h *Host) panicked(e *entry, op string, v any) Errno {
-	stack := string(debug.Stack())
-	h.log.Error("panic recovered at an entry point", "op", op, "panic", fmt.Sprint(v), "stack", stack)
+	var rlog *slog.Logger
 	if e != nil {
-		func() {
-			defer func() { _ = recover() }() // the log itself must not panic out
-			e.log.Log(context.Background(), slog.LevelError+4, "panic recovered at an entry point", "op", op, "panic", fmt.Sprint(v))
-		}()
+		rlog = e.log
 	}
+	return h.panickedTo(rlog, op, v, debug.Stack())
+}
+
+// panickedTo logs a recovered panic and its stack to rlog (a resource's
+// cluster log; nil for none) and to the host's log, and returns
+// ERROR_GEN_FAILURE. A log handler that panics in turn is ignored: nothing
+// crosses into C.
+func (h *Host) panickedTo(rlog *slog.Logger, op string, v any, stack []byte) Errno {
+	args := []any{"op", op, "panic", fmt.Sprint(v), "stack", string(stack)}
+	logTo(h.log, slog.LevelError, "panic recovered at an entry point", args...)
+	logTo(rlog, slog.LevelError+4, "panic recovered at an entry point", args...)
 	return ErrorGenFailure
 }
 
@@ -363,7 +491,8 @@ func (h *Host) Resources() int {
 
 // Shutdown closes every open resource, as the Resource Monitor does before
 // it stops; for programs and tests that host a Host outside a DLL. It
-// returns once every Close returned, or with ctx's error.
+// returns once every Close returned and every Open given up on (see
+// [Table.Open]) has returned and been undone, or with ctx's error.
 func (h *Host) Shutdown(ctx context.Context) error {
 	h.hmu.RLock()
 	ids := make([]ResID, 0, len(h.handles))
@@ -379,6 +508,9 @@ func (h *Host) Shutdown(ctx context.Context) error {
 		if e := h.remove(id); e != nil {
 			errs = append(errs, e.close(ctx))
 		}
+	}
+	if err := h.bg.Wait(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("wsfc: an Open given up on still runs: %w", err))
 	}
 	return errors.Join(errs...)
 }

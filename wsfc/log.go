@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 )
 
 // NewLogHandler returns a slog.Handler that writes each record as one line
@@ -19,16 +20,21 @@ import (
 // The host gives each resource's wrapper and resource such a logger, so the
 // engine's records (fields resource, op, state, err) reach the cluster log.
 func NewLogHandler(mon Monitor, h ResourceHandle, minLevel slog.Leveler) slog.Handler {
+	return newLineHandler(func(level LogLevel, line string) { mon.LogEvent(h, level, line) }, minLevel)
+}
+
+// newLineHandler returns a handler that formats each record as
+// NewLogHandler does and hands the line and its LOG_LEVEL to emit.
+func newLineHandler(emit func(LogLevel, string), minLevel slog.Leveler) *logHandler {
 	if minLevel == nil {
 		minLevel = slog.LevelInfo
 	}
-	return &logHandler{mon: mon, h: h, min: minLevel}
+	return &logHandler{emit: emit, min: minLevel}
 }
 
 type logHandler struct {
-	mon Monitor
-	h   ResourceHandle
-	min slog.Leveler
+	emit func(LogLevel, string)
+	min  slog.Leveler
 	// with replays WithAttrs and WithGroup on the text handler each record
 	// is formatted with; it is copied, never appended to in place.
 	with []func(slog.Handler) slog.Handler
@@ -41,7 +47,7 @@ func (l *logHandler) Enabled(_ context.Context, level slog.Level) bool {
 func (l *logHandler) Handle(ctx context.Context, r slog.Record) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("wsfc: LogEvent panicked: %v", v) // slog drops it; the caller goes on
+			err = fmt.Errorf("wsfc: writing a log record panicked: %v", v) // slog drops it; the caller goes on
 		}
 	}()
 	var b bytes.Buffer
@@ -64,7 +70,7 @@ func (l *logHandler) Handle(ctx context.Context, r slog.Record) (err error) {
 	if attrs := strings.TrimSpace(b.String()); attrs != "" {
 		msg += " " + attrs
 	}
-	l.mon.LogEvent(l.h, levelOf(r.Level), msg)
+	l.emit(levelOf(r.Level), msg)
 	return nil
 }
 
@@ -93,4 +99,60 @@ func levelOf(l slog.Level) LogLevel {
 		return LogError
 	}
 	return LogSevere
+}
+
+// divertable is a slog.Handler that writes to to until Divert is called,
+// and to alt from then on (both nil-safe: a nil handler drops the record).
+// Open logs through it to the resource's handle, which the Resource Monitor
+// may drop once Open has failed: what a call Open gave up on logs later goes
+// to the host's log instead. Handlers derived with WithAttrs and WithGroup
+// share the switch.
+type divertable struct {
+	to, alt  slog.Handler
+	diverted *atomic.Bool
+}
+
+func newDivertable(to, alt slog.Handler) *divertable {
+	return &divertable{to: to, alt: alt, diverted: new(atomic.Bool)}
+}
+
+// Divert sends every later record to alt.
+func (d *divertable) Divert() { d.diverted.Store(true) }
+
+func (d *divertable) current() slog.Handler {
+	if d.diverted.Load() {
+		return d.alt
+	}
+	return d.to
+}
+
+func (d *divertable) Enabled(ctx context.Context, level slog.Level) bool {
+	h := d.current()
+	return h != nil && h.Enabled(ctx, level)
+}
+
+func (d *divertable) Handle(ctx context.Context, r slog.Record) error {
+	if h := d.current(); h != nil {
+		return h.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (d *divertable) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return d.derive(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+}
+
+func (d *divertable) WithGroup(name string) slog.Handler {
+	return d.derive(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })
+}
+
+func (d *divertable) derive(f func(slog.Handler) slog.Handler) *divertable {
+	c := &divertable{diverted: d.diverted}
+	if d.to != nil {
+		c.to = f(d.to)
+	}
+	if d.alt != nil {
+		c.alt = f(d.alt)
+	}
+	return c
 }

@@ -227,3 +227,102 @@ func TestPanickingCallbacks(t *testing.T) {
 type panicLogMonitor struct{ *fakeMonitor }
 
 func (panicLogMonitor) LogEvent(ResourceHandle, LogLevel, string) { panic("LogEvent told to panic") }
+
+// An Open that fails reaches the cluster log through LogEvent for the
+// resource's handle, not only Options.Logger: a factory's error, a
+// factory's panic with its stack (R6), and a panic of the host's own path
+// with its stack.
+func TestOpenFailuresReachTheClusterLog(t *testing.T) {
+	mon := newMonitor()
+	var storePanics bool
+	h, _ := NewHost(Options{Clock: clock.NewMock(),
+		Store: func(string, Key) (properties.Store, error) {
+			if storePanics {
+				panic("Options.Store told to panic")
+			}
+			return properties.NewMemStore(), nil
+		}})
+	typ, _ := resource.NewType("T", nil, func(_ context.Context, name string, _ properties.Values) (resource.Resource, error) {
+		if name == "panics" {
+			panic("factory told to panic")
+		}
+		return nil, errors.New("the configuration file is missing")
+	})
+	_ = h.Register(typ, TypeOptions{})
+	table, _ := h.Startup("T", Version, Version, mon)
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	for _, c := range []struct {
+		name   string
+		rh     ResourceHandle
+		store  bool
+		level  LogLevel
+		want   []string
+		answer Errno
+	}{
+		{"fails", 1, false, LogError, []string{"Open failed", "the configuration file is missing"}, ErrorResourceFailed},
+		{"panics", 2, false, LogError, []string{"Open failed", "factory told to panic", "stack=", "goroutine "}, ErrorResourceFailed},
+		{"store", 3, true, LogSevere, []string{"panic recovered", "Options.Store told to panic", "stack=", "goroutine "}, ErrorGenFailure},
+	} {
+		storePanics = c.store
+		if id, code := table.Open(c.name, nil, c.rh); id != 0 || code != c.answer {
+			t.Errorf("Open(%q) = %d, %v; want 0, %v", c.name, id, code, c.answer)
+		}
+		found := false
+		for _, l := range mon.logged() {
+			if l.h != c.rh || l.level != c.level {
+				continue
+			}
+			all := true
+			for _, w := range c.want {
+				all = all && strings.Contains(l.msg, w)
+			}
+			found = found || all
+		}
+		if !found {
+			t.Errorf("Open(%q): no %v line for handle %d holding %q in %v", c.name, c.level, c.rh, c.want, mon.logged())
+		}
+	}
+}
+
+// panicHandler is a slog.Handler that panics on every record at Warn and
+// above.
+type panicHandler struct{}
+
+func (panicHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (panicHandler) Handle(context.Context, slog.Record) error {
+	panic("the log handler told to panic")
+}
+func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panicHandler) WithGroup(string) slog.Handler      { return h }
+
+// A logger that panics while the host logs, even while it logs a recovered
+// panic, does not take the entry point down with it: nothing crosses into
+// C.
+func TestPanickingLogger(t *testing.T) {
+	mon := newMonitor()
+	h, _ := NewHost(Options{Clock: clock.NewMock(), Logger: slog.New(panicHandler{}),
+		Store: func(string, Key) (properties.Store, error) { panic("Options.Store told to panic") }})
+	_ = h.Register(newType(t, "T"), TypeOptions{})
+	defer func() { _ = h.Shutdown(context.Background()) }()
+	table, code := h.Startup("T", Version, Version, mon)
+	if code != ErrorSuccess {
+		t.Fatalf("Startup = %v", code)
+	}
+	// The store panics; the host logs the panic through the panicking
+	// logger.
+	if id, code := table.Open("r", nil, 1); id != 0 || code != ErrorGenFailure {
+		t.Errorf("Open = %d, %v; want 0, ERROR_GEN_FAILURE", id, code)
+	}
+	// The host's warnings panic; the recovery logs through it again.
+	if _, code := h.Startup("Nope", Version, Version, mon); code != ErrorGenFailure {
+		t.Errorf("Startup of an unknown type, logging through a panicking logger = %v, want ERROR_GEN_FAILURE", code)
+	}
+	if _, code := h.ResourceTypeControl("Nope", CtlResourceTypeUnknown, nil, nil); code != ErrorGenFailure {
+		t.Errorf("ResourceTypeControl logging through a panicking logger = %v, want ERROR_GEN_FAILURE", code)
+	}
+	h.Terminate(42) // logs the unknown RESID: must return
+	if h.IsAlive(42) {
+		t.Error("IsAlive of an unknown RESID TRUE")
+	}
+}

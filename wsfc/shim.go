@@ -20,8 +20,11 @@ import (
 // make no difference when absent (a Control answers ErrUnsupported either
 // way, a Close does nothing, no report comes), so the shim always has them.
 type shim struct {
-	res      resource.Resource
-	progress func() // called after each progress report of the running operation
+	res resource.Resource
+	// progressOf is called as a worker's Online or Offline starts; it
+	// returns the function to call after each progress report of that
+	// operation.
+	progressOf func() func()
 }
 
 func (s *shim) Online(ctx context.Context) error  { return s.res.Online(s.hooked(ctx)) }
@@ -52,7 +55,7 @@ func (s *shim) SetFailureReporter(report resource.ReportFunc) {
 // hooked returns ctx with worker hooks that pass each call on to the
 // engine's hooks in ctx and then tell the host.
 func (s *shim) hooked(ctx context.Context) context.Context {
-	return resource.WithWorkerHooks(ctx, hooks{engine: ctx, progress: s.progress})
+	return resource.WithWorkerHooks(ctx, hooks{engine: ctx, progress: s.progressOf()})
 }
 
 // hooks chains the host's progress callback after the engine's hooks.
@@ -83,8 +86,8 @@ func (x owner) ApplyProperties(ctx context.Context, vals properties.Values) erro
 
 // newShim wraps res, keeping exactly its LooksAliver, Terminator and
 // PropertyOwner.
-func newShim(res resource.Resource, progress func()) resource.Resource {
-	s := &shim{res: res, progress: progress}
+func newShim(res resource.Resource, progressOf func() func()) resource.Resource {
+	s := &shim{res: res, progressOf: progressOf}
 	l, isL := res.(resource.LooksAliver)
 	t, isT := res.(resource.Terminator)
 	o, isO := res.(resource.PropertyOwner)

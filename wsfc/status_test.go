@@ -124,6 +124,13 @@ func TestOutcomeDuringTheCall(t *testing.T) {
 			e := &entry{mon: mon, rh: 1, event: &fakeEvent{h: 0x99, signalled: make(chan struct{}, 1)}}
 			e.log = slog.New(slog.DiscardHandler)
 			e.inCall = true
+			gate{e}.Enter(func() {}) // the call begins operation 1
+			from := resource.Offline
+			if c.op == resource.OpOffline {
+				from = resource.Online
+			}
+			e.sink(resource.Event{Seq: 1, From: from, To: c.ev.From})
+			c.ev.Seq = 2
 			e.sink(c.ev)
 			ev, code := e.callEnded(c.op, c.ev.From, nil)
 			if code != c.want {

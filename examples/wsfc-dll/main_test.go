@@ -33,9 +33,9 @@ type monitor struct {
 	logs     []string
 }
 
-func (m *monitor) SetResourceStatus(_ wsfc.ResourceHandle, st wsfc.Status) uint32 {
+func (m *monitor) SetResourceStatus(_ wsfc.ResourceHandle, st wsfc.Status) wsfc.ExitState {
 	m.statuses <- st
-	return 0
+	return wsfc.ResourceExitStateContinue
 }
 
 func (m *monitor) LogEvent(_ wsfc.ResourceHandle, level wsfc.LogLevel, msg string) {

@@ -130,7 +130,9 @@ func TestWineABI(t *testing.T) {
 		t.Logf("compiler said:\n%s", out)
 	}
 
-	// A fresh prefix of our own; wineserver goes when the test ends.
+	// A fresh prefix of our own; wineserver goes when the test ends, and
+	// the prefix is removed (t.TempDir's clean-up, registered earlier,
+	// runs after this one) only once it has gone.
 	env := []string{
 		"WINEPREFIX=" + prefix,
 		"WINEDEBUG=-all",
@@ -139,12 +141,14 @@ func TestWineABI(t *testing.T) {
 	t.Cleanup(func() {
 		kctx, kcancel := context.WithTimeout(context.Background(), time.Minute)
 		defer kcancel()
-		cmd := exec.CommandContext(kctx, tl.wineserver, "-k")
-		cmd.Env = append(os.Environ(), env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) { // exit status 1: no server was running
-				t.Errorf("wineserver -k: %v\n%s", err, out)
+		for _, flag := range []string{"-k", "-w"} { // kill, then wait until it has exited
+			cmd := exec.CommandContext(kctx, tl.wineserver, flag)
+			cmd.Env = append(os.Environ(), env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) { // exit status 1: no server was running
+					t.Errorf("wineserver %s: %v\n%s", flag, err, out)
+				}
 			}
 		}
 	})
@@ -160,10 +164,12 @@ func TestWineABI(t *testing.T) {
 		t.Fatalf("installing the bcryptprimitives stand-in in the prefix: %v", err)
 	}
 
+	// warn+seh makes Wine print what OutputDebugString receives: the
+	// DLL's own log (NewDebugLogHandler), which has no other way out.
 	t0 = time.Now()
 	cmd := exec.CommandContext(ctx, tl.wine, "harness.exe", "resdll.dll")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), env...), "WINEDEBUG=-all,warn+seh")
 	out, err := cmd.CombinedOutput()
 	t.Logf("harness ran in %v:\n%s", time.Since(t0).Round(time.Millisecond), out)
 	if err != nil {
@@ -171,6 +177,9 @@ func TestWineABI(t *testing.T) {
 	}
 	if !bytes.Contains(out, []byte("\nPASS ")) {
 		t.Fatal("the harness exited 0 without its PASS line")
+	}
+	if want := "resdll: LOG_WARNING Startup: type not served by this DLL"; !bytes.Contains(out, []byte(want)) {
+		t.Errorf("the DLL's own log did not reach OutputDebugString: no %q in the output", want)
 	}
 	t.Logf("the Wine ABI test took %v", time.Since(start).Round(time.Millisecond))
 }

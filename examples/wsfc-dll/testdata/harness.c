@@ -25,7 +25,12 @@ typedef struct {             // RESOURCE_STATUS
 	HANDLE EventHandle;
 } RESOURCE_STATUS;
 
-typedef DWORD(WINAPI *SET_RESOURCE_STATUS)(RESOURCE_HANDLE, RESOURCE_STATUS *);
+typedef enum {               // RESOURCE_EXIT_STATE, what SetResourceStatus returns
+	ResourceExitStateContinue = 0,
+	ResourceExitStateTerminate = 1,
+} RESOURCE_EXIT_STATE;
+
+typedef DWORD(WINAPI *SET_RESOURCE_STATUS)(RESOURCE_HANDLE, RESOURCE_STATUS *); // returns a RESOURCE_EXIT_STATE
 typedef VOID(WINAPI *LOG_EVENT)(RESOURCE_HANDLE, int, LPCWSTR, ...);
 
 typedef struct {             // CLRES_V1_FUNCTIONS
@@ -106,7 +111,10 @@ static CONDITION_VARIABLE cv;
 static report reports[1024];
 static int nreports, nread;
 static int errorLogs[8]; // LOG_ERROR and LOG_SEVERE lines, by resource handle (1..7)
+static int stackLogs[8]; // those of them holding a Go stack ("goroutine N [")
 
+// setResourceStatus records the report and answers that the resource has
+// not been terminated: the operation goes on.
 static DWORD WINAPI setResourceStatus(RESOURCE_HANDLE h, RESOURCE_STATUS *st) {
 	EnterCriticalSection(&mu);
 	if (nreports < (int)(sizeof reports / sizeof reports[0])) {
@@ -116,26 +124,34 @@ static DWORD WINAPI setResourceStatus(RESOURCE_HANDLE h, RESOURCE_STATUS *st) {
 	}
 	WakeAllConditionVariable(&cv);
 	LeaveCriticalSection(&mu);
-	return 0;
+	return ResourceExitStateContinue;
 }
 
 static VOID logEvent(RESOURCE_HANDLE h, int level, LPCWSTR format, ...) {
 	static const WCHAR expected[] = L"%1!ws!\n";
-	char msg[2048] = "(unexpected format string)";
+	char *msg = NULL;
 	if (wcscmp(format, expected) == 0) {
 		va_list ap;
 		va_start(ap, format);
 		LPCWSTR s = va_arg(ap, LPCWSTR);
 		va_end(ap);
-		WideCharToMultiByte(CP_UTF8, 0, s, -1, msg, sizeof msg, NULL, NULL);
-		size_t n = strlen(msg);
-		if (n > 0 && msg[n - 1] == '\n') msg[n - 1] = 0;
+		int need = WideCharToMultiByte(CP_UTF8, 0, s, -1, NULL, 0, NULL, NULL);
+		if (need > 0 && (msg = malloc((size_t)need)) != NULL) {
+			WideCharToMultiByte(CP_UTF8, 0, s, -1, msg, need, NULL, NULL);
+			size_t n = strlen(msg);
+			if (n > 0 && msg[n - 1] == '\n') msg[n - 1] = 0;
+		}
 	}
+	const char *text = msg ? msg : "(unexpected format string)";
 	EnterCriticalSection(&mu);
-	if ((UINT_PTR)h < 8 && level >= 2) errorLogs[(UINT_PTR)h]++;
-	printf("      log[%u] level %d: %s\n", (unsigned)(UINT_PTR)h, level, msg);
+	if ((UINT_PTR)h < 8 && level >= 2) {
+		errorLogs[(UINT_PTR)h]++;
+		if (strstr(text, "goroutine ") != NULL) stackLogs[(UINT_PTR)h]++;
+	}
+	printf("      log[%u] level %d: %.300s%s\n", (unsigned)(UINT_PTR)h, level, text, strlen(text) > 300 ? " [...]" : "");
 	fflush(stdout);
 	LeaveCriticalSection(&mu);
+	free(msg);
 }
 
 // nextReport waits up to ms for the next status report and returns 1 with
@@ -387,6 +403,7 @@ int main(int argc, char **argv) {
 	DWORD le = GetLastError();
 	CHECK(bad == NULL && le == E_RESOURCE_FAILED, "Open(panic-on-open) = %p, last error %lu (the panic is an error)",
 	      bad, (unsigned long)le);
+	CHECK(stackLogs[3] > 0, "the factory's panic reached LogEvent at LOG_ERROR or above, with its stack");
 
 	s1 = scr->V1.Open(L"s1", NULL, hS1);
 	CHECK(s1 != NULL, "Open(s1) = %p", s1);
