@@ -169,6 +169,10 @@ func New(opts Options) *Scheduler {
 // after registration, the first LooksAlive one LooksAliveInterval after it.
 func (s *Scheduler) Register(t Target, p Policy) Registration {
 	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
+	// Made once: a Started check calls its done exactly once (Target), and
+	// one check of a kind runs at a time, so the ticks share them.
+	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
+	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.arm(resource.OpIsAlive, true)
@@ -180,16 +184,18 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 
 // registration is one target's timers and failure count.
 type registration struct {
-	s *Scheduler
-	t Target
+	s    *Scheduler
+	t    Target
+	done [2]func(error) // each kind's done, handed to every Check
 
 	mu       sync.Mutex // guards everything below
 	policy   Policy
 	since    time.Time       // when checking began, for StartupGrace
-	timers   [2]*clock.Timer // IsAlive, LooksAlive; nil when not armed
+	timers   [2]*clock.Timer // IsAlive, LooksAlive; re-armed with Reset; nil when none
+	tokens   [2]uint64       // the token each timer's callback carries; stale callbacks carry another
+	armed    [2]bool         // the timer is set and has not fired
 	due      [2]time.Time    // when each armed tick is due
 	failures [2]int          // failed checks in a row, per kind (R24)
-	gen      uint64          // bumped by Unregister and SetPolicy; stale ticks see a different one
 	stopped  bool
 }
 
@@ -218,16 +224,39 @@ func (r *registration) arm(op resource.Op, first bool) {
 	if r.due[i].Before(now) {
 		r.due[i] = now // a tick was missed entirely: the next is due at once
 	}
-	gen := r.gen
-	r.timers[i] = r.s.clock.AfterFunc(r.due[i].Sub(now), func() { r.tick(op, gen) })
+	r.armed[i] = true
+	if t := r.timers[i]; t != nil {
+		t.Reset(r.due[i].Sub(now)) // one timer per kind for the registration's life: no allocation per tick
+		return
+	}
+	r.tokens[i]++
+	tok := r.tokens[i]
+	r.timers[i] = r.s.clock.AfterFunc(r.due[i].Sub(now), func() { r.tick(op, tok) })
 }
 
-func (r *registration) tick(op resource.Op, gen uint64) {
+// disarm stops the timer of slot i. A timer that has fired already may
+// have its callback on the way: it is dropped, so that callback finds its
+// token stale, and the next arm makes a new one. Called with r.mu held.
+func (r *registration) disarm(i int) {
+	t := r.timers[i]
+	if t == nil {
+		return
+	}
+	if !t.Stop() || !r.armed[i] {
+		r.timers[i] = nil
+		r.tokens[i]++
+	}
+	r.armed[i] = false
+}
+
+func (r *registration) tick(op resource.Op, tok uint64) {
 	r.mu.Lock()
-	if r.stopped || gen != r.gen {
+	i := slot(op)
+	if r.stopped || tok != r.tokens[i] || !r.armed[i] {
 		r.mu.Unlock()
 		return
 	}
+	r.armed[i] = false
 	r.arm(op, false) // the next tick is due whatever this one finds (R21)
 	r.mu.Unlock()
 	r.s.run(r, op)
@@ -282,16 +311,14 @@ func (r *registration) isStopped() bool {
 // check runs one check of r holding a slot, and frees the slot when the
 // target reports the outcome (its return or its time-out).
 func (r *registration) check(op resource.Op) {
-	var once sync.Once
-	free := func() { once.Do(r.s.release) }
-	switch r.t.Check(op, func(err error) { free(); r.result(op, err) }) {
+	switch r.t.Check(op, r.done[slot(op)]) {
 	case StillRunning:
-		free()
+		r.s.release()
 		// R21: the previous check is still running; this tick counts as
 		// one more failed check.
 		r.result(op, fmt.Errorf("%v: the previous check is still running: %w", op, resource.ErrCheckTimeout))
 	case Skipped:
-		free()
+		r.s.release()
 	}
 }
 
@@ -325,15 +352,6 @@ func (r *registration) result(op resource.Op, err error) {
 	}
 }
 
-func (r *registration) stopTimers() {
-	for i, t := range r.timers {
-		if t != nil {
-			t.Stop()
-			r.timers[i] = nil
-		}
-	}
-}
-
 func (r *registration) SetPolicy(p Policy) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -342,13 +360,9 @@ func (r *registration) SetPolicy(p Policy) {
 	}
 	old := r.policy
 	r.policy = p
-	r.gen++
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
 		i := slot(op)
-		if t := r.timers[i]; t != nil {
-			t.Stop()
-			r.timers[i] = nil
-		}
+		r.disarm(i)
 		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
 			continue
 		}
@@ -374,6 +388,6 @@ func (r *registration) Unregister() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
-	r.gen++
-	r.stopTimers()
+	r.disarm(0)
+	r.disarm(1)
 }

@@ -114,7 +114,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			}
 			var wait *running // a running check that is not abandoned
 			for _, r := range w.running {
-				if r.call.lane == laneCheck && !w.core.calls[r.call.id].abandoned {
+				if r.call.lane == laneCheck && !w.core.calls.get(r.call.id).abandoned {
 					wait = r
 				}
 			}
@@ -206,5 +206,5 @@ func (w *Wrapper) cached(op resource.Op) error {
 	if w.core.state != resource.Online {
 		return fmt.Errorf("%s is %v: %w", w.name, w.core.state, resource.ErrNotOnline)
 	}
-	return w.core.results[op].err
+	return w.core.results.get(op).err
 }

@@ -3,6 +3,7 @@ package wrapper
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/resdll/resdll/healthcheck"
@@ -148,11 +149,11 @@ type core struct {
 	lastErr     error      // the last completed operation's error (R10)
 	lastTermErr error      // the last Terminator's error (R17)
 
-	checking    bool                        // registered with the checker
-	period      uint64                      // online periods so far; the current one while Online (R21)
-	maintenance bool                        // R74
-	results     map[resource.Op]checkResult // R22
-	maintErr    error                       // R74: the last failure seen in maintenance
+	checking    bool         // registered with the checker
+	period      uint64       // online periods so far; the current one while Online (R21)
+	maintenance bool         // R74
+	results     checkResults // R22
+	maintErr    error        // R74: the last failure seen in maintenance
 
 	probe callID // the running Probe whose result still counts; 0 when none (R7)
 
@@ -163,16 +164,52 @@ type core struct {
 	closed   bool  // the resource's Close has run (or there is none)
 	closeErr error // what the resource's Close returned (R19)
 
-	calls  map[callID]*call
+	calls  callSet
 	nextID callID
+}
+
+// checkResults caches the last result of each kind of check (R22); the zero
+// value is a pass for both.
+type checkResults [2]checkResult
+
+func checkSlot(op resource.Op) int {
+	if op == resource.OpLooksAlive {
+		return 1
+	}
+	return 0
+}
+
+func (r *checkResults) get(op resource.Op) checkResult    { return r[checkSlot(op)] }
+func (r *checkResults) set(op resource.Op, c checkResult) { r[checkSlot(op)] = c }
+
+// callSet is the calls that run: a handful at most, so a slice beats a map
+// in time and in the memory each resource keeps.
+type callSet []*call
+
+// get returns the call id, or nil.
+func (s callSet) get(id callID) *call {
+	for _, k := range s {
+		if k.id == id {
+			return k
+		}
+	}
+	return nil
+}
+
+// remove drops the call id, keeping the others in the order they started.
+func (s *callSet) remove(id callID) {
+	for i, k := range *s {
+		if k.id == id {
+			*s = slices.Delete(*s, i, i+1) // clears the freed slot: no dangling pointer
+			return
+		}
+	}
 }
 
 func newCore(name string, t timing, hasTerminator, hasCloser bool) *core {
 	return &core{
 		name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
-		state:   resource.Offline, // R2: a new wrapper starts Offline with no event
-		calls:   make(map[callID]*call),
-		results: make(map[resource.Op]checkResult),
+		state: resource.Offline, // R2: a new wrapper starts Offline with no event
 	}
 }
 
@@ -211,7 +248,7 @@ func (c *core) move(a *acts, now time.Time, in resource.Input, op resource.Op, e
 	if to == resource.Online {
 		c.period++
 		c.maintErr = nil
-		c.results = map[resource.Op]checkResult{} // R22: a pass until the first check
+		c.results = checkResults{} // R22: a pass until the first check
 		c.checking = true
 		a.add(action{kind: actChecksOn})
 	}
@@ -246,7 +283,7 @@ func (c *core) abandon(a *acts, k *call, now time.Time) {
 func (c *core) newCall(op resource.Op, l lane, now time.Time) *call {
 	c.nextID++
 	k := &call{id: c.nextID, op: op, lane: l, started: now}
-	c.calls[k.id] = k
+	c.calls = append(c.calls, k)
 	return k
 }
 
@@ -314,7 +351,7 @@ func (c *core) request(op resource.Op, now time.Time) (acts, error) {
 	if to == c.state {
 		return nil, nil // R3: join
 	}
-	if k := c.calls[c.probe]; k != nil {
+	if k := c.calls.get(c.probe); k != nil {
 		c.abandon(&a, k, now) // the operation decides now; it waits for the Probe to return (R14)
 	}
 	c.probe = 0 // a Probe result that comes in later is stale (R7)
@@ -384,7 +421,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
 		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.opStart), resource.ErrPendingTimeout)
-		c.abandon(&a, c.calls[c.worker], now) // R11
+		c.abandon(&a, c.calls.get(c.worker), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
@@ -392,7 +429,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		c.fail(&a, now, err)
 	case phaseTerminating:
 		// The Terminator did not return within TerminateTimeout.
-		if k := c.calls[c.termCall]; k != nil {
+		if k := c.calls.get(c.termCall); k != nil {
 			c.abandon(&a, k, now)
 		}
 		c.endTerminate(&a, now, fmt.Errorf("Terminate did not return within %v: %w", c.timing.terminate, resource.ErrPendingTimeout))
@@ -402,7 +439,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 
 // fail ends the pending operation in Failed.
 func (c *core) fail(a *acts, now time.Time, err error) {
-	if w := c.calls[c.worker]; w != nil && c.phase == phaseRunning {
+	if w := c.calls.get(c.worker); w != nil && c.phase == phaseRunning {
 		c.abandon(a, w, now)
 	}
 	op := c.op
@@ -555,11 +592,11 @@ func (c *core) maybeClose(a *acts, now time.Time) {
 // recorded, not acted on). It returns whether the result counts: false for
 // an abandoned call.
 func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
-	k := c.calls[id]
+	k := c.calls.get(id)
 	if k == nil {
 		return nil, false
 	}
-	delete(c.calls, id)
+	c.calls.remove(id)
 	var a acts
 	counts := !k.abandoned
 	switch {
@@ -574,7 +611,7 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 	case counts && k.lane == laneMain && id == c.worker && c.phase == phaseRunning:
 		c.workerDone(&a, now, err)
 	case counts && k.lane == laneCheck:
-		c.results[k.op] = checkResult{err: err, at: now}
+		c.results.set(k.op, checkResult{err: err, at: now})
 		if err != nil && c.maintenance {
 			c.maintErr = err
 		}
@@ -640,7 +677,7 @@ func (c *core) latch(op resource.Op, err error, period uint64, now time.Time) ac
 	if c.maintenance {
 		c.maintErr = err
 		if op == resource.OpReport {
-			c.results[resource.OpIsAlive] = checkResult{err: err, at: now}
+			c.results.set(resource.OpIsAlive, checkResult{err: err, at: now})
 		}
 		return nil
 	}
@@ -731,7 +768,7 @@ func (c *core) startControl(op resource.Op, now time.Time) (acts, callID, error)
 // abandonCall stops waiting for one call (a check's or control's time-out,
 // a caller's context): it counts as running until it returns (R14).
 func (c *core) abandonCall(id callID, now time.Time) acts {
-	k := c.calls[id]
+	k := c.calls.get(id)
 	if k == nil {
 		return nil
 	}
@@ -743,13 +780,13 @@ func (c *core) abandonCall(id callID, now time.Time) acts {
 // checkTimedOut abandons a check that outlived CheckTimeout and caches err
 // as its result (R21, R22).
 func (c *core) checkTimedOut(id callID, err error, now time.Time) acts {
-	k := c.calls[id]
+	k := c.calls.get(id)
 	if k == nil || k.abandoned {
 		return nil
 	}
 	probe := c.probe
 	if k.lane == laneCheck {
-		c.results[k.op] = checkResult{err: err, at: now}
+		c.results.set(k.op, checkResult{err: err, at: now})
 		if c.maintenance {
 			c.maintErr = err
 		}

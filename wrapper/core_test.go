@@ -112,14 +112,14 @@ func (h *harness) apply(in string, a acts) acts {
 			h.live[x.call.id] = x.call
 			switch x.call.lane {
 			case laneMain, laneCheck: // R5, R14: alone but for Control
-				for id, k := range h.c.calls {
-					if id < x.call.id && k.lane != laneControl {
+				for _, k := range h.c.calls {
+					if id := k.id; id < x.call.id && k.lane != laneControl {
 						h.failf("R5: %v#%d started while %v#%d runs", x.call.op, x.call.id, k.op, id)
 					}
 				}
 			case laneTerminate: // R5: beside abandoned calls and Control only
-				for id, k := range h.c.calls {
-					if id < x.call.id && k.lane != laneControl && !k.abandoned {
+				for _, k := range h.c.calls {
+					if id := k.id; id < x.call.id && k.lane != laneControl && !k.abandoned {
 						h.failf("R5: Terminate#%d started while %v#%d runs and is not abandoned", x.call.id, k.op, id)
 					}
 				}
@@ -220,7 +220,8 @@ func (h *harness) consistent() error {
 	if len(c.calls) != len(h.live) {
 		return fmt.Errorf("the core tracks %d calls, %d run", len(c.calls), len(h.live))
 	}
-	for id, k := range c.calls {
+	for _, k := range c.calls {
+		id := k.id
 		if _, ok := h.live[id]; !ok {
 			return fmt.Errorf("the core tracks call %d, which never started", id)
 		}
@@ -253,12 +254,12 @@ func coreInvariants(c *core) error {
 		}
 	}
 	if c.phase == phaseRunning {
-		if k := c.calls[c.worker]; k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
+		if k := c.calls.get(c.worker); k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
 			return fmt.Errorf("running, and the worker %d is %+v", c.worker, k)
 		}
 	}
 	if c.phase == phaseTerminating {
-		if k := c.calls[c.termCall]; k == nil || k.lane != laneTerminate || k.abandoned {
+		if k := c.calls.get(c.termCall); k == nil || k.lane != laneTerminate || k.abandoned {
 			return fmt.Errorf("terminating, and the Terminator %d is %+v", c.termCall, k)
 		}
 	}
@@ -1096,7 +1097,7 @@ func TestCoreOfflineStopsChecks(t *testing.T) {
 		t.Fatal("the abandoned check's return counts")
 	}
 	wantActs(t, a, "start Offline#3")
-	if _, ok := h.c.results[resource.OpIsAlive]; ok {
+	if !h.c.results.get(resource.OpIsAlive).at.IsZero() {
 		t.Fatal("R22: an abandoned check's result was cached")
 	}
 }
@@ -1550,13 +1551,13 @@ func TestCoreLatch(t *testing.T) {
 		h.advance(time.Second)
 		wantActs(t, h.latch(errSick))
 		wantErr(t, "maintErr", h.c.maintErr, errSick)
-		if _, ok := h.c.results[resource.OpIsAlive]; ok {
+		if !h.c.results.get(resource.OpIsAlive).at.IsZero() {
 			t.Fatal("a checker's latch overwrote the cached check result")
 		}
 		errOther := errors.New("reported")
 		wantActs(t, h.report(errOther))
 		wantErr(t, "maintErr", h.c.maintErr, errOther)
-		if r := h.c.results[resource.OpIsAlive]; !errors.Is(r.err, errOther) || !r.at.Equal(h.now) {
+		if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, errOther) || !r.at.Equal(h.now) {
 			t.Fatalf("R74 R22: a report in maintenance is not the cached result: %+v", r)
 		}
 		_, id, _ := h.startCheck(resource.OpLooksAlive)
@@ -1575,7 +1576,7 @@ func TestCoreLatch(t *testing.T) {
 		// R22: a new online period forgets maintErr.
 		h.mustRequest(resource.OpOnline)
 		h.done(h.c.worker, nil)
-		if h.c.maintErr != nil || len(h.c.results) != 0 {
+		if h.c.maintErr != nil || h.c.results != (checkResults{}) {
 			t.Fatalf("maintErr %v, results %v", h.c.maintErr, h.c.results)
 		}
 	})
@@ -1648,7 +1649,7 @@ func TestCoreCheckResults(t *testing.T) {
 	h := newHarness(t, false, false)
 	h.reach(resource.Online)
 	// R22: a successful Online counts as a pass until the first check.
-	if len(h.c.results) != 0 {
+	if h.c.results != (checkResults{}) {
 		t.Fatalf("results %v after Online", h.c.results)
 	}
 	h.advance(time.Second)
@@ -1657,7 +1658,7 @@ func TestCoreCheckResults(t *testing.T) {
 	if _, counts := h.done(id, errSick); !counts {
 		t.Fatal("a check's return does not count")
 	}
-	if r := h.c.results[resource.OpIsAlive]; !errors.Is(r.err, errSick) || !r.at.Equal(t0.Add(2*time.Second)) {
+	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, errSick) || !r.at.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	if h.c.state != resource.Online {
@@ -1666,7 +1667,7 @@ func TestCoreCheckResults(t *testing.T) {
 	_, id, _ = h.startCheck(resource.OpLooksAlive)
 	h.advance(time.Second)
 	h.done(id, nil)
-	if r, ok := h.c.results[resource.OpLooksAlive]; !ok || r.err != nil || !r.at.Equal(t0.Add(3*time.Second)) {
+	if r := h.c.results.get(resource.OpLooksAlive); r.at.IsZero() || r.err != nil || !r.at.Equal(t0.Add(3*time.Second)) {
 		t.Fatalf("LooksAlive result %+v", r)
 	}
 
@@ -1675,7 +1676,7 @@ func TestCoreCheckResults(t *testing.T) {
 	h.advance(time.Second)
 	errTO := fmt.Errorf("IsAlive: %w", resource.ErrCheckTimeout)
 	wantActs(t, h.checkTimedOut(id, errTO), fmt.Sprintf("cancel IsAlive#%d", id))
-	if r := h.c.results[resource.OpIsAlive]; !errors.Is(r.err, resource.ErrCheckTimeout) || !r.at.Equal(t0.Add(4*time.Second)) {
+	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, resource.ErrCheckTimeout) || !r.at.Equal(t0.Add(4*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	wantActs(t, h.checkTimedOut(id, errTO)) // once
@@ -1684,7 +1685,7 @@ func TestCoreCheckResults(t *testing.T) {
 	if a, counts := h.done(id, nil); counts || len(a) > 0 {
 		t.Fatalf("the abandoned check's return: %q, %v", actStrings(a), counts)
 	}
-	if r := h.c.results[resource.OpIsAlive]; !errors.Is(r.err, resource.ErrCheckTimeout) {
+	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, resource.ErrCheckTimeout) {
 		t.Fatalf("R22: a late return replaced the time-out: %+v", r)
 	}
 
@@ -1692,7 +1693,7 @@ func TestCoreCheckResults(t *testing.T) {
 	h.latch(errSick)
 	h.mustRequest(resource.OpOnline)
 	h.done(h.c.worker, nil)
-	if len(h.c.results) != 0 {
+	if h.c.results != (checkResults{}) {
 		t.Fatalf("R22: results %v in a new online period", h.c.results)
 	}
 }
@@ -2187,7 +2188,7 @@ func TestCoreTerminatorNotBesideProbe(t *testing.T) {
 	h.mustRequest(resource.OpOffline)
 	h.advance(tPend)
 	a := h.fire() // the harness fails here: Terminate#2 starts while Probe#1 runs
-	if k := h.c.calls[id]; k != nil && !k.abandoned {
+	if k := h.c.calls.get(id); k != nil && !k.abandoned {
 		t.Fatalf("R5: %q with the probe not abandoned", actStrings(a))
 	}
 }

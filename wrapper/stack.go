@@ -2,58 +2,86 @@ package wrapper
 
 import (
 	"bytes"
-	"runtime"
+	"context"
+	"runtime/pprof"
 	"strconv"
+	"sync/atomic"
 )
 
-// goroutineID returns the calling goroutine's id, read from the first line
-// of its stack ("goroutine 42 [running]:"). Go offers no other way; it is
-// used only to find an abandoned call's stack for R35.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		id, _ := strconv.ParseUint(string(b[:i]), 10, 64)
-		return id
-	}
-	return 0
+// callLabel is the pprof goroutine label that marks the goroutine running
+// a call, so that an abandoned call's stack can be found again (R35). The
+// value is a number unique in the process. The label also shows in CPU
+// and goroutine profiles the user takes.
+const callLabel = "resdll.call"
+
+// callTags numbers the calls of every wrapper in the process.
+var callTags atomic.Uint64
+
+// labelCall marks the calling goroutine as the one running the call
+// tagged tag. It costs a small allocation and no stack walk, so it is done
+// for every call; the stack is read only when Abandoned asks for it.
+func labelCall(tag uint64) {
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10))))
 }
 
-// goroutineStacks returns the stacks of the goroutines with the given ids,
-// from one dump of all goroutines. Ids not found (the goroutine ended) are
-// missing from the map.
-func goroutineStacks(ids []uint64) map[uint64][]byte {
-	out := make(map[uint64][]byte, len(ids))
-	if len(ids) == 0 {
+// goroutineStacks returns the stacks of the goroutines labelled with the
+// given tags (by labelCall), from one goroutine profile. Tags not found
+// (the goroutine ended) are missing from the map. A stack is written one
+// frame per two lines, function then file:line, innermost first, as in a
+// panic's trace.
+func goroutineStacks(tags []uint64) map[uint64][]byte {
+	out := make(map[uint64][]byte, len(tags))
+	if len(tags) == 0 {
 		return out
 	}
-	want := make(map[uint64]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
+	want := make(map[string]uint64, len(tags))
+	for _, tag := range tags {
+		want[`"`+callLabel+`":"`+strconv.FormatUint(tag, 10)+`"`] = tag
 	}
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
+	var prof bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&prof, 1); err != nil {
+		return out
 	}
-	for block := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		rest, ok := bytes.CutPrefix(block, []byte("goroutine "))
+	for record := range bytes.SplitSeq(prof.Bytes(), []byte("\n\n")) {
+		tag, ok := recordTag(record, want)
 		if !ok {
 			continue
 		}
-		i := bytes.IndexByte(rest, ' ')
-		if i <= 0 {
-			continue
+		var b bytes.Buffer
+		b.WriteString("goroutine running call " + strconv.FormatUint(tag, 10) + ":\n")
+		for line := range bytes.SplitSeq(record, []byte("\n")) {
+			// A frame: "#\t0x47b2a5\tpkg.fn+0x31\t/path/file.go:18".
+			f := bytes.Split(line, []byte("\t"))
+			if len(f) != 4 || string(f[0]) != "#" {
+				continue
+			}
+			fn := f[2]
+			if i := bytes.LastIndex(fn, []byte("+0x")); i > 0 {
+				fn = fn[:i]
+			}
+			b.Write(fn)
+			b.WriteString("\n\t")
+			b.Write(f[3])
+			b.WriteByte('\n')
 		}
-		id, err := strconv.ParseUint(string(rest[:i]), 10, 64)
-		if err == nil && want[id] {
-			out[id] = bytes.Clone(block)
-		}
+		out[tag] = b.Bytes()
 	}
 	return out
+}
+
+// recordTag returns the tag of the call a goroutine-profile record is
+// labelled with, when it is one of want.
+func recordTag(record []byte, want map[string]uint64) (uint64, bool) {
+	for line := range bytes.SplitSeq(record, []byte("\n")) {
+		labels, ok := bytes.CutPrefix(line, []byte("# labels: "))
+		if !ok {
+			continue
+		}
+		for key, tag := range want {
+			if bytes.Contains(labels, []byte(key)) {
+				return tag, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -79,7 +78,7 @@ type running struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	fn     func(ctx context.Context) error // nil: the call's op says what to run
-	goid   atomic.Uint64                   // the goroutine running it, for Abandoned (R35)
+	tag    uint64                          // labels the goroutine running it, for Abandoned (R35)
 
 	once     sync.Once
 	resolved chan struct{} // closed by resolve: the first of return and time-out
@@ -313,7 +312,7 @@ func (w *Wrapper) sinkAll(evs []resource.Event) {
 // starts its goroutine after the lock is released.
 func (w *Wrapper) start(k call) func() {
 	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
-	r := &running{call: k, cancel: cancel, resolved: make(chan struct{})}
+	r := &running{call: k, cancel: cancel, resolved: make(chan struct{}), tag: callTags.Add(1)}
 	if k.lane == laneMain && k.op != resource.OpProbe {
 		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
 	}
@@ -326,7 +325,7 @@ func (w *Wrapper) start(k call) func() {
 // the resource's entry point returns, and the core stops waiting for it
 // when it is abandoned (R11, R14).
 func (w *Wrapper) run(r *running) {
-	r.goid.Store(goroutineID())
+	labelCall(r.tag)
 	err := resource.Recover(r.call.op, func() error { return w.callFn(r)(r.ctx) })
 	var pe *resource.PanicError
 	if errors.As(err, &pe) {
@@ -816,7 +815,7 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 	ids := make([]uint64, len(calls))
 	for i, k := range calls {
 		if r := w.running[k.id]; r != nil {
-			ids[i] = r.goid.Load()
+			ids[i] = r.tag
 		}
 	}
 	w.mu.Unlock()
@@ -923,9 +922,9 @@ func (w *Wrapper) Status() Status {
 	if c.armed {
 		s.Deadline = c.deadline
 	}
-	r := c.results[resource.OpIsAlive]
+	r := c.results.get(resource.OpIsAlive)
 	s.IsAlive = CheckStatus{Err: r.err, At: r.at}
-	r = c.results[resource.OpLooksAlive]
+	r = c.results.get(resource.OpLooksAlive)
 	s.LooksAlive = CheckStatus{Err: r.err, At: r.at}
 	return s
 }
