@@ -282,6 +282,14 @@ func (s *Scheduler) run(r *registration, op resource.Op) {
 	r.check(op)
 }
 
+// errStillRunning is what a tick that finds the previous check of its kind
+// still running counts as (R21): made once, as a tick is no place to
+// allocate.
+var errStillRunning = [2]error{
+	fmt.Errorf("%v: the previous check is still running: %w", resource.OpIsAlive, resource.ErrCheckTimeout),
+	fmt.Errorf("%v: the previous check is still running: %w", resource.OpLooksAlive, resource.ErrCheckTimeout),
+}
+
 // release frees a slot and starts the oldest queued tick whose target is
 // still registered.
 func (s *Scheduler) release() {
@@ -316,7 +324,7 @@ func (r *registration) check(op resource.Op) {
 		r.s.release()
 		// R21: the previous check is still running; this tick counts as
 		// one more failed check.
-		r.result(op, fmt.Errorf("%v: the previous check is still running: %w", op, resource.ErrCheckTimeout))
+		r.result(op, errStillRunning[slot(op)])
 	case Skipped:
 		r.s.release()
 	}

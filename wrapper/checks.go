@@ -45,6 +45,14 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	}
 	w.mu.Lock()
 	a, id, started := w.core.startCheck(op, period, w.clock.Now())
+	if started == healthcheck.StillRunning && w.checkNotEntered(op) {
+		// The previous check's goroutine has not run yet: the process is
+		// behind (overloaded), and the resource is not the one hanging.
+		// The tick is neither a pass nor a failure (R21 counts a check
+		// that runs, or that outlives CheckTimeout).
+		w.mu.Unlock()
+		return healthcheck.Skipped
+	}
 	if started != healthcheck.Started {
 		if r := w.freshCheck(op); r != nil && !r.shared && started == healthcheck.StillRunning {
 			r.shared = true
@@ -62,6 +70,17 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	w.mu.Unlock()
 	w.after(later)
 	return healthcheck.Started
+}
+
+// checkNotEntered reports whether the running check of kind op has not yet
+// called into the resource. Called with w.mu held.
+func (w *Wrapper) checkNotEntered(op resource.Op) bool {
+	for _, r := range w.running {
+		if r.call.lane == laneCheck && r.call.op == op {
+			return !r.entered.Load()
+		}
+	}
+	return false
 }
 
 // freshCheck returns the running, unresolved check CheckNow started for

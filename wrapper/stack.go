@@ -17,15 +17,16 @@ const callLabel = "resdll.call"
 // callTags numbers the calls of every wrapper in the process.
 var callTags atomic.Uint64
 
-// labelCall marks the calling goroutine as the one running the call
-// tagged tag. It costs a small allocation and no stack walk, so it is done
-// for every call; the stack is read only when Abandoned asks for it.
-func labelCall(tag uint64) {
-	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10))))
+// labelContext returns the context whose pprof labels mark a goroutine as
+// running the call tagged tag; the goroutine sets them on itself with
+// pprof.SetGoroutineLabels. That costs no stack walk, so it is done for
+// every call; the stack is read only when Abandoned asks for it.
+func labelContext(tag uint64) context.Context {
+	return pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10)))
 }
 
 // goroutineStacks returns the stacks of the goroutines labelled with the
-// given tags (by labelCall), from one goroutine profile. Tags not found
+// given tags (by labelContext), from one goroutine profile. Tags not found
 // (the goroutine ended) are missing from the map. A stack is written one
 // frame per two lines, function then file:line, innermost first, as in a
 // panic's trace.
@@ -63,6 +64,10 @@ func goroutineStacks(tags []uint64) map[uint64][]byte {
 			b.WriteString("\n\t")
 			b.Write(f[3])
 			b.WriteByte('\n')
+		}
+		if prev := out[tag]; prev != nil { // goroutines with one tag: every stack
+			out[tag] = append(append(prev, '\n'), b.Bytes()...)
+			continue
 		}
 		out[tag] = b.Bytes()
 	}

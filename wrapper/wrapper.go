@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -48,20 +51,26 @@ type Wrapper struct {
 	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns
 	fresh  healthcheck.Fresh // R25: fresh checks share one run
 
-	mu         sync.Mutex // guards everything below, and core
-	core       *core
-	policy     resolved
-	running    map[callID]*running      // the shell's side of each call the core tracks
-	timer      *clock.Timer             // the operation deadline, nil when none is armed
-	reg        healthcheck.Registration // while checking
-	settled    *settlement              // the current busy period's end; never nil
-	closed     chan struct{}            // closed once the resource's Close has run
-	closing    chan struct{}            // closed when Close is called
-	closeOnce  sync.Once                // closes closing
-	props      properties.Values        // the current property values (R58)
-	propsDirty bool                     // new values the resource has not been told of yet
-	outbox     []resource.Event         // events not yet delivered, in sequence order
-	delivering bool                     // a goroutine is draining outbox
+	mu           sync.Mutex // guards everything below, and core
+	core         *core
+	policy       resolved
+	running      map[callID]*running      // the shell's side of each call the core tracks
+	timer        *clock.Timer             // the operation deadline, nil when none is armed
+	callTimer    *clock.Timer             // a check's or probe's time-out, re-armed per call; nil until the first
+	callTimerTok uint64                   // the token callTimer's callback carries
+	timed        *running                 // the call callTimer is armed for; nil when none
+	timedFor     time.Duration            // its time-out
+	checkTag     uint64                   // labels the goroutines of this wrapper's checks (R35); 0 until the first
+	checkLabel   context.Context          // the pprof label context of checkTag
+	reg          healthcheck.Registration // while checking
+	settled      *settlement              // the current busy period's end; never nil
+	closed       chan struct{}            // closed once the resource's Close has run
+	closing      chan struct{}            // closed when Close is called
+	closeOnce    sync.Once                // closes closing
+	props        properties.Values        // the current property values (R58)
+	propsDirty   bool                     // new values the resource has not been told of yet
+	outbox       []resource.Event         // events not yet delivered, in sequence order
+	delivering   bool                     // a goroutine is draining outbox
 }
 
 // settlement is one busy period's end: done is closed when it ends, and err
@@ -74,11 +83,12 @@ type settlement struct {
 // running is the shell's side of one call: its context, what it runs, and
 // how its outcome is handed on.
 type running struct {
-	call   call
-	ctx    context.Context
-	cancel context.CancelFunc
-	fn     func(ctx context.Context) error // nil: the call's op says what to run
-	tag    uint64                          // labels the goroutine running it, for Abandoned (R35)
+	call    call
+	ctx     context.Context
+	cancel  context.CancelFunc
+	fn      func(ctx context.Context) error // nil: the call's op says what to run
+	tag     uint64                          // labels the goroutine running it, for Abandoned (R35)
+	entered atomic.Bool                     // its goroutine has called into the resource
 
 	once     sync.Once
 	resolved chan struct{} // closed by resolve: the first of return and time-out
@@ -312,7 +322,18 @@ func (w *Wrapper) sinkAll(evs []resource.Event) {
 // starts its goroutine after the lock is released.
 func (w *Wrapper) start(k call) func() {
 	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
-	r := &running{call: k, cancel: cancel, resolved: make(chan struct{}), tag: callTags.Add(1)}
+	r := &running{call: k, cancel: cancel, resolved: make(chan struct{})}
+	if k.lane == laneCheck {
+		// One label for all of this wrapper's checks, made once: a check
+		// runs at a time (R5, R21), so it still finds the one goroutine.
+		if w.checkTag == 0 {
+			w.checkTag = callTags.Add(1)
+			w.checkLabel = labelContext(w.checkTag)
+		}
+		r.tag = w.checkTag
+	} else {
+		r.tag = callTags.Add(1)
+	}
 	if k.lane == laneMain && k.op != resource.OpProbe {
 		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
 	}
@@ -325,8 +346,16 @@ func (w *Wrapper) start(k call) func() {
 // the resource's entry point returns, and the core stops waiting for it
 // when it is abandoned (R11, R14).
 func (w *Wrapper) run(r *running) {
-	labelCall(r.tag)
-	err := resource.Recover(r.call.op, func() error { return w.callFn(r)(r.ctx) })
+	if r.call.lane == laneCheck {
+		pprof.SetGoroutineLabels(w.checkLabel)
+	} else {
+		pprof.SetGoroutineLabels(labelContext(r.tag))
+	}
+	if testHookBeforeEnter != nil {
+		testHookBeforeEnter(w, r.call.op)
+	}
+	r.entered.Store(true)
+	err := w.invoke(r)
 	var pe *resource.PanicError
 	if errors.As(err, &pe) {
 		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
@@ -337,9 +366,7 @@ func (w *Wrapper) run(r *running) {
 	}
 	a, counts := w.core.callDone(r.call.id, err, w.clock.Now())
 	delete(w.running, r.call.id)
-	if r.timeout != nil {
-		r.timeout.Stop()
-	}
+	w.stopCallTimeout(r)
 	r.cancel()
 	later := w.exec(a)
 	if !counts && w.onReturn != nil {
@@ -354,26 +381,38 @@ func (w *Wrapper) run(r *running) {
 	w.after(later)
 }
 
-// callFn returns what call r runs.
-func (w *Wrapper) callFn(r *running) func(context.Context) error {
+// testHookBeforeEnter, when set by a test, runs in a call's goroutine just
+// before it calls into the resource: there a test can hold a goroutine that
+// has started but not yet run, as an overloaded process does.
+var testHookBeforeEnter func(w *Wrapper, op resource.Op)
+
+// invoke runs what call r calls, turning a panic into a
+// *resource.PanicError (R6). It calls the entry point directly, so a check
+// allocates no closure or method value.
+func (w *Wrapper) invoke(r *running) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &resource.PanicError{Op: r.call.op, Value: v, Stack: debug.Stack()}
+		}
+	}()
 	if r.fn != nil {
-		return r.fn
+		return r.fn(r.ctx)
 	}
 	switch r.call.op {
 	case resource.OpOnline:
-		return w.online
+		return w.online(r.ctx)
 	case resource.OpOffline:
-		return w.res.Offline
+		return w.res.Offline(r.ctx)
 	case resource.OpIsAlive, resource.OpProbe:
-		return w.res.IsAlive
+		return w.res.IsAlive(r.ctx)
 	case resource.OpLooksAlive:
-		return w.looks.LooksAlive
+		return w.looks.LooksAlive(r.ctx)
 	case resource.OpTerminate:
-		return w.terminator.Terminate
+		return w.terminator.Terminate(r.ctx)
 	case resource.OpClose:
-		return func(context.Context) error { return w.closer.Close() }
+		return w.closer.Close()
 	}
-	return func(context.Context) error { return fmt.Errorf("wrapper: no entry point for %v", r.call.op) }
+	return fmt.Errorf("wrapper: no entry point for %v", r.call.op)
 }
 
 // online runs the resource's Online, first telling it of property values
@@ -552,20 +591,64 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	if d == resource.Never {
 		return
 	}
-	id, op := r.call.id, r.call.op
-	r.timeout = w.clock.AfterFunc(d, func() {
-		err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
+	if w.timed != nil { // not expected (one check or probe at a time), but safe
+		r.timeout = w.clock.AfterFunc(d, func() {
+			w.mu.Lock()
+			w.callTimedOut(r, d)
+		})
+		return
+	}
+	// The wrapper's one call timer, re-armed for each check: no
+	// allocation per check.
+	w.timed, w.timedFor = r, d
+	if w.callTimer != nil {
+		w.callTimer.Reset(d)
+		return
+	}
+	w.callTimerTok++
+	tok := w.callTimerTok
+	w.callTimer = w.clock.AfterFunc(d, func() {
 		w.mu.Lock()
-		if w.running[id] == r {
-			// Set before the call's context is cancelled, so a call that
-			// returns because of the cancel resolves with the time-out.
-			r.timedOut = err
+		r, d := w.timed, w.timedFor
+		if tok != w.callTimerTok || r == nil {
+			w.mu.Unlock() // a stale firing: the call returned, or the timer was replaced
+			return
 		}
-		later := w.exec(w.core.checkTimedOut(id, err, w.clock.Now()))
-		w.mu.Unlock()
-		r.resolve(w, err)
-		w.after(later)
+		w.timed = nil
+		w.callTimedOut(r, d)
 	})
+}
+
+// stopCallTimeout stops r's time-out, when one is armed. Called with w.mu
+// held.
+func (w *Wrapper) stopCallTimeout(r *running) {
+	if w.timed == r {
+		w.timed = nil
+		if !w.callTimer.Stop() {
+			// It fired and its callback is on its way: the callback finds
+			// its token stale once the next check makes a new timer.
+			w.callTimer = nil
+		}
+	}
+	if r.timeout != nil {
+		r.timeout.Stop()
+	}
+}
+
+// callTimedOut abandons r, which has not returned within d, and resolves it
+// with resource.ErrCheckTimeout (R21). Called with w.mu held; releases it.
+func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
+	id, op := r.call.id, r.call.op
+	err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
+	if w.running[id] == r {
+		// Set before the call's context is cancelled, so a call that
+		// returns because of the cancel resolves with the time-out.
+		r.timedOut = err
+	}
+	later := w.exec(w.core.checkTimedOut(id, err, w.clock.Now()))
+	w.mu.Unlock()
+	r.resolve(w, err)
+	w.after(later)
 }
 
 // Close closes the resource (R18): the state is Unknown at once, health
