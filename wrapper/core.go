@@ -92,10 +92,10 @@ var actionNames = [...]string{
 // action is one thing the shell must do.
 type action struct {
 	kind actionKind
-	call call           // actStart, actCancel
-	at   time.Time      // actArm
-	gen  uint64         // actArm
-	ev   resource.Event // actEmit
+	call call            // actStart, actCancel
+	at   time.Time       // actArm
+	gen  uint64          // actArm
+	ev   *resource.Event // actEmit; a pointer keeps actions, and the frames that hold them, small
 }
 
 func (a action) String() string {
@@ -225,7 +225,7 @@ func (c *core) emit(a *acts, now time.Time, ev resource.Event) {
 	if ev.Kind != resource.StateChanged {
 		ev.From, ev.To = c.state, c.state
 	}
-	a.add(action{kind: actEmit, ev: ev})
+	a.add(action{kind: actEmit, ev: &ev})
 }
 
 // move changes the state through the table (R2) and emits the state event.

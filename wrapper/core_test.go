@@ -148,7 +148,7 @@ func (h *harness) apply(in string, a acts) acts {
 			}
 			h.armed = false
 		case actEmit:
-			h.checkEvent(x.ev)
+			h.checkEvent(*x.ev)
 		case actChecksOn:
 			if h.checksOn {
 				h.failf("checks-on twice")
@@ -502,7 +502,7 @@ func actString(x action) string {
 	case actArm:
 		return "arm " + x.at.Sub(t0).String()
 	case actEmit:
-		e := x.ev
+		e := *x.ev
 		s := "emit " + e.Kind.String()
 		if e.Kind == resource.StateChanged {
 			s = fmt.Sprintf("emit %v→%v %v", e.From, e.To, e.Op)
@@ -555,7 +555,7 @@ func eventsOf(a acts) []resource.Event {
 	var out []resource.Event
 	for _, x := range a {
 		if x.kind == actEmit {
-			out = append(out, x.ev)
+			out = append(out, *x.ev)
 		}
 	}
 	return out
@@ -681,7 +681,7 @@ func TestCoreRequest(t *testing.T) {
 				}
 				wantErr(t, "request", err)
 				evs := eventsOf(a)
-				if len(evs) != 1 || actString(action{kind: actEmit, ev: evs[0]}) != r.event {
+				if len(evs) != 1 || actString(action{kind: actEmit, ev: &evs[0]}) != r.event {
 					t.Fatalf("events %q, want %q", actStrings(a), r.event)
 				}
 				if _, ok := startedCall(a, r.op); ok != r.running {

@@ -221,7 +221,7 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 		case actDisarm:
 			w.stopTimer()
 		case actEmit:
-			w.outbox = append(w.outbox, x.ev)
+			w.outbox = append(w.outbox, *x.ev)
 			if x.ev.Err != nil {
 				w.logger.Info("event", "op", x.ev.Op, "state", x.ev.To, "kind", x.ev.Kind, "err", x.ev.Err)
 			}
