@@ -64,7 +64,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 		return started
 	}
 	later := w.exec(a)
-	r := w.running[id]
+	r := w.running.get(id)
 	r.waiters = append(r.waiters, done)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
@@ -153,7 +153,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				return result{}, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)
 			}
 			later := w.exec(a)
-			r := w.running[id]
+			r := w.running.get(id)
 			r.fresh = true
 			r.waiters = []func(error){} // non-nil: unresolved
 			w.armCallTimeout(r, w.policy.CheckTimeout)

@@ -48,13 +48,13 @@ type Wrapper struct {
 	controller resource.Controller
 	owner      resource.PropertyOwner
 
-	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns
+	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns; made at the first (guarded by mu until then)
 	fresh  healthcheck.Fresh // R25: fresh checks share one run
 
 	mu           sync.Mutex // guards everything below, and core
 	core         *core
 	policy       resolved
-	running      map[callID]*running      // the shell's side of each call the core tracks
+	running      runningSet               // the shell's side of each call the core tracks
 	timer        *clock.Timer             // the operation deadline, nil when none is armed
 	callTimer    *clock.Timer             // a check's or probe's time-out, re-armed per call; nil until the first
 	callTimerTok uint64                   // the token callTimer's callback carries
@@ -64,13 +64,34 @@ type Wrapper struct {
 	checkLabel   context.Context          // the pprof label context of checkTag
 	reg          healthcheck.Registration // while checking
 	settled      *settlement              // the current busy period's end; never nil
-	closed       chan struct{}            // closed once the resource's Close has run
-	closing      chan struct{}            // closed when Close is called
-	closeOnce    sync.Once                // closes closing
+	closed       chan struct{}            // closed once the resource's Close has run; made when first needed
+	closing      chan struct{}            // closed when Close is called; made when first needed
+	closeCalled  bool                     // Close was called: closing is closed
 	props        properties.Values        // the current property values (R58)
 	propsDirty   bool                     // new values the resource has not been told of yet
 	outbox       []resource.Event         // events not yet delivered, in sequence order
 	delivering   bool                     // a goroutine is draining outbox
+}
+
+// runningSet is the calls that run, as the shell sees them: a handful at
+// most.
+type runningSet []*running
+
+// get returns the running call id, or nil.
+func (s runningSet) get(id callID) *running {
+	for _, r := range s {
+		if r.call.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// remove drops r.
+func (s *runningSet) remove(r *running) {
+	if i := slices.Index(*s, r); i >= 0 {
+		*s = slices.Delete(*s, i, i+1)
+	}
 }
 
 // settlement is one busy period's end: done is closed when it ends, and err
@@ -139,12 +160,8 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		gate:     opts.Gate,
 		onAband:  opts.OnAbandon,
 		onReturn: opts.OnReturn,
-		ctlSem:   make(chan struct{}, 1),
 		policy:   pol,
-		running:  make(map[callID]*running),
 		settled:  &settlement{done: make(chan struct{})},
-		closed:   make(chan struct{}),
-		closing:  make(chan struct{}),
 		props:    opts.Properties.Clone(),
 	}
 	if w.name == "" {
@@ -195,7 +212,7 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 		case actStart:
 			later = append(later, w.start(x.call))
 		case actCancel:
-			if r := w.running[x.call.id]; r != nil {
+			if r := w.running.get(x.call.id); r != nil {
 				r.cancel()
 				if x.call.lane == laneMain && x.call.op != resource.OpProbe {
 					w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
@@ -246,7 +263,9 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 						w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
 					}
 				}
-				close(w.closed) // Close returns once the release has run (R18, R41)
+				w.mu.Lock()
+				signal(&w.closed) // Close returns once the release has run (R18, R41)
+				w.mu.Unlock()
 			})
 		}
 	}
@@ -338,7 +357,7 @@ func (w *Wrapper) start(k call) func() {
 		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
 	}
 	r.ctx = ctx
-	w.running[k.id] = r
+	w.running = append(w.running, r)
 	return func() { go w.run(r) }
 }
 
@@ -365,7 +384,7 @@ func (w *Wrapper) run(r *running) {
 		err = r.timedOut // it returned because its time-out cancelled it
 	}
 	a, counts := w.core.callDone(r.call.id, err, w.clock.Now())
-	delete(w.running, r.call.id)
+	w.running.remove(r)
 	w.stopCallTimeout(r)
 	r.cancel()
 	later := w.exec(a)
@@ -565,7 +584,7 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 		return state, fmt.Errorf("%s: probe: %w", w.name, err)
 	}
 	later := w.exec(a)
-	r := w.running[id]
+	r := w.running.get(id)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
 	w.after(later)
@@ -640,7 +659,7 @@ func (w *Wrapper) stopCallTimeout(r *running) {
 func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 	id, op := r.call.id, r.call.op
 	err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
-	if w.running[id] == r {
+	if w.running.get(id) == r {
 		// Set before the call's context is cancelled, so a call that
 		// returns because of the cancel resolves with the time-out.
 		r.timedOut = err
@@ -660,14 +679,18 @@ func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 // later, when the last call returns. After Close every entry point returns
 // resource.ErrClosed; a second Close is a no-op.
 func (w *Wrapper) Close(ctx context.Context) error {
-	w.closeOnce.Do(func() { close(w.closing) })
 	w.mu.Lock()
+	if !w.closeCalled {
+		w.closeCalled = true
+		signal(&w.closing)
+	}
 	a, _ := w.core.close(w.clock.Now())
 	later := w.exec(a)
+	closed := lazyChan(&w.closed, 0)
 	w.mu.Unlock()
 	w.after(later)
 	select {
-	case <-w.closed:
+	case <-closed:
 		w.mu.Lock()
 		err := w.core.closeErr
 		w.core.closeErr = nil // reported once; a later Close is a no-op
@@ -683,7 +706,35 @@ func (w *Wrapper) Close(ctx context.Context) error {
 
 // Closed returns a channel that is closed once the resource's Close has run
 // (R18).
-func (w *Wrapper) Closed() <-chan struct{} { return w.closed }
+func (w *Wrapper) Closed() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return lazyChan(&w.closed, 0)
+}
+
+// closedChan is a channel closed from the start: what a signal channel
+// nobody asked for yet becomes when it is signalled.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// lazyChan returns *p, making it first if it is nil: the wrapper makes its
+// channels when they are first needed, as most resources never need some
+// of them. Called with w.mu held.
+func lazyChan(p *chan struct{}, size int) chan struct{} {
+	if *p == nil {
+		*p = make(chan struct{}, size)
+	}
+	return *p
+}
+
+// signal closes *p, or makes it closedChan when nobody has asked for it
+// yet. Called once per channel, with w.mu held.
+func signal(p *chan struct{}) {
+	if *p == nil {
+		*p = closedChan
+		return
+	}
+	close(*p)
+}
 
 // report is the resource.ReportFunc handed to a FailureNotifier (R23).
 func (w *Wrapper) report(err error) {
@@ -731,12 +782,15 @@ func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.C
 // resource.ErrClosed once Close was called (R18): a hung Control must not
 // keep callers waiting on a closed resource.
 func (w *Wrapper) acquireControl(ctx context.Context) error {
+	w.mu.Lock()
+	sem, closing := lazyChan(&w.ctlSem, 1), lazyChan(&w.closing, 0)
+	w.mu.Unlock()
 	select {
-	case w.ctlSem <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-w.closing:
+	case <-closing:
 		return resource.ErrClosed
 	}
 }
@@ -752,7 +806,7 @@ func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(conte
 		return err
 	}
 	later := w.exec(a)
-	r := w.running[id]
+	r := w.running.get(id)
 	r.fn = fn
 	w.mu.Unlock()
 	w.after(later)
@@ -897,7 +951,7 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 	calls := w.core.abandoned()
 	ids := make([]uint64, len(calls))
 	for i, k := range calls {
-		if r := w.running[k.id]; r != nil {
+		if r := w.running.get(k.id); r != nil {
 			ids[i] = r.tag
 		}
 	}
