@@ -121,6 +121,7 @@ func (f FailoverState) String() string {
 // Monitor is the Resource Monitor. Create one with New; it is safe for
 // concurrent use (R37).
 type Monitor struct {
+	policies policyCache
 	clock    clock.Clock
 	logger   *slog.Logger
 	types    *resource.Registry
@@ -157,7 +158,7 @@ type entry struct {
 	w                *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
-	policy        resolved
+	policy        *resolved // shared by the resources with the same policy (policyCache); replaced, never changed
 	removed       bool
 	gen           uint64       // bumped to invalidate the timers and clean-up of earlier decisions
 	timer         *clock.Timer // the pending restart or retry
@@ -173,8 +174,8 @@ type entry struct {
 	rdeps         []string              // what depends on it
 	waitDeps      bool                  // taken down by a dependency; comes back when its dependencies are Online (R72)
 	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
-	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call
-	reported      map[string]bool       // deadlocks already reported, by call
+	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call; nil until the first
+	reported      map[string]bool       // deadlocks already reported, by call; nil until the first
 }
 
 // New returns a monitor. It refuses bad options with an error naming the
@@ -258,8 +259,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	if group == "" {
 		group = spec.Name
 	}
-	e := &entry{name: spec.Name, group: group, typ: spec.Type, t: typ,
-		hangTimers: make(map[*clock.Timer]bool), reported: make(map[string]bool)}
+	e := &entry{name: spec.Name, group: group, typ: spec.Type, t: typ}
 
 	// Reserve the name while the type opens the resource.
 	m.mu.Lock()
@@ -289,7 +289,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		res, err = pol.resolve()
 	}
 	if err == nil {
-		e.policy = res
+		e.policy = m.policies.intern(res)
 		r, release, err = typ.Open(ctx, spec.Name, vals)
 	}
 	if err == nil {
@@ -667,7 +667,7 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 		e.waitDeps = true
 		v = stayFailed
 	} else {
-		e.failures, v = decide(e.policy, e.failures, e.restarts, now)
+		e.failures, v = decide(*e.policy, e.failures, e.restarts, now)
 	}
 	gen, nFailures := e.gen, len(e.failures)
 	cleanup := make(chan struct{})
@@ -854,6 +854,9 @@ func (m *Monitor) onAbandon(e *entry, at time.Time) {
 		m.mu.Unlock()
 		m.checkHang(e)
 	})
+	if e.hangTimers == nil {
+		e.hangTimers = make(map[*clock.Timer]bool) // made at the first hang: most resources never hang
+	}
 	e.hangTimers[t] = true
 }
 
@@ -868,6 +871,9 @@ func (m *Monitor) checkHang(e *entry) {
 		key := fmt.Sprint(c.Op, c.Started.UnixNano(), c.AbandonedAt.UnixNano())
 		m.mu.Lock()
 		seen := e.reported[key]
+		if e.reported == nil {
+			e.reported = make(map[string]bool)
+		}
 		e.reported[key] = true
 		m.mu.Unlock()
 		if seen {
