@@ -672,11 +672,19 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 	gen, nFailures := e.gen, len(e.failures)
 	cleanup := make(chan struct{})
 	e.cleanup = cleanup
+	inline := false // restart in the clean-up goroutine, once Terminate returned
 	switch v {
 	case restartLater:
 		delay := e.policy.RestartDelay
 		if m.jitter > 0 {
 			delay += time.Duration(m.rand(int64(m.jitter)))
+		}
+		if delay <= 0 {
+			// NoDelay: one goroutine terminates, then restarts, rather
+			// than a second one waiting for the first (failure →
+			// restart latency, issue 10).
+			e.nextRestart, inline = now, true
+			break
 		}
 		m.armLocked(e, delay, func() { m.restart(e, gen, cleanup) })
 	case retryLater:
@@ -686,10 +694,15 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 	m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", nFailures, "verdict", v.String())
 
 	m.wg.Go(func() {
-		defer close(cleanup)
 		if err := e.w.Terminate(m.life); err != nil {
 			m.logger.Warn("terminate after failure", "resource", e.name, "err", err)
 		}
+		if inline {
+			close(cleanup)
+			m.restart(e, gen, cleanup)
+			return
+		}
+		defer close(cleanup)
 		if v != requestFailover {
 			return
 		}
