@@ -80,12 +80,15 @@ type Target interface {
 	// HasLooksAlive reports whether the target has a LooksAlive check.
 	HasLooksAlive() bool
 
-	// Check starts one check, op being resource.OpIsAlive or
-	// resource.OpLooksAlive, and returns at once. When it returns Started
-	// it calls done exactly once with the outcome: nil, the check's error,
-	// or an error wrapping resource.ErrCheckTimeout when the check did not
-	// return within the target's check timeout. Otherwise it starts nothing
-	// and never calls done.
+	// Check runs one check, op being resource.OpIsAlive or
+	// resource.OpLooksAlive. It may run it on the calling goroutine — the
+	// scheduler calls Check on a goroutine of the tick's own, so a check
+	// that hangs holds up nothing else — or hand it to another. When it
+	// returns Started it has called, or will call, done exactly once with
+	// the outcome: nil, the check's error, or an error wrapping
+	// resource.ErrCheckTimeout when the check did not return within the
+	// target's check timeout. Otherwise it starts nothing and never calls
+	// done.
 	Check(op resource.Op, done func(err error)) Start
 
 	// Fail hands the target a failure: FailureThreshold failed checks of
@@ -304,7 +307,10 @@ func (s *Scheduler) release() {
 		}
 		s.running++
 		s.mu.Unlock()
-		q.r.check(q.op)
+		// A goroutine of its own: release runs inside the done of the
+		// check that ended, which Check may call on the goroutine that
+		// ran it, and the next check may take as long as it likes.
+		go q.r.check(q.op)
 		return
 	}
 	s.mu.Unlock()

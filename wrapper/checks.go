@@ -67,8 +67,13 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	r := w.running.get(id)
 	r.waiters = append(r.waiters, done)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
+	later.detach(r)
 	w.mu.Unlock()
 	w.after(later)
+	// The check runs on the scheduler's goroutine, which its timer started
+	// for this tick: a second goroutine per check would cost its start
+	// and its stack's growth (issue 10), and buy nothing.
+	w.run(r)
 	return healthcheck.Started
 }
 
@@ -138,13 +143,15 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				}
 			}
 			if wait != nil && wait.call.op == resource.OpIsAlive {
+				done := lazyChan(&wait.resolved, 0)
 				w.mu.Unlock()
-				<-wait.resolved // bounded by CheckTimeout
+				<-done // bounded by CheckTimeout
 				return result{period, wait.result}, nil
 			}
 			if wait != nil { // a LooksAlive: R5, one check at a time
+				done := lazyChan(&wait.resolved, 0)
 				w.mu.Unlock()
-				<-wait.resolved
+				<-done
 				continue
 			}
 			a, id, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
@@ -157,9 +164,10 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			r.fresh = true
 			r.waiters = []func(error){} // non-nil: unresolved
 			w.armCallTimeout(r, w.policy.CheckTimeout)
+			done := lazyChan(&r.resolved, 0)
 			w.mu.Unlock()
 			w.after(later)
-			<-r.resolved // bounded by CheckTimeout
+			<-done // bounded by CheckTimeout
 			return result{period, r.result}, nil
 		}
 	})

@@ -63,7 +63,7 @@ type Wrapper struct {
 	checkTag     uint64                   // labels the goroutines of this wrapper's checks (R35); 0 until the first
 	checkLabel   context.Context          // the pprof label context of checkTag
 	reg          healthcheck.Registration // while checking
-	settled      *settlement              // the current busy period's end; never nil
+	settled      *settlement              // the current busy period's end; nil until somebody waits for it
 	closed       chan struct{}            // closed once the resource's Close has run; made when first needed
 	closing      chan struct{}            // closed when Close is called; made when first needed
 	closeCalled  bool                     // Close was called: closing is closed
@@ -112,7 +112,7 @@ type running struct {
 	entered atomic.Bool                     // its goroutine has called into the resource
 
 	once     sync.Once
-	resolved chan struct{} // closed by resolve: the first of return and time-out
+	resolved chan struct{} // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
 	result   error         // written once, before resolved is closed
 	waiters  []func(error) // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved
 	fresh    bool          // a check CheckNow started (R25)
@@ -127,7 +127,7 @@ func (r *running) resolve(w *Wrapper, err error) {
 	r.once.Do(func() {
 		w.mu.Lock()
 		r.result = err
-		close(r.resolved)
+		signal(&r.resolved)
 		waiters := r.waiters
 		r.waiters = nil
 		w.mu.Unlock()
@@ -161,7 +161,6 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		onAband:  opts.OnAbandon,
 		onReturn: opts.OnReturn,
 		policy:   pol,
-		settled:  &settlement{done: make(chan struct{})},
 		props:    opts.Properties.Clone(),
 	}
 	if w.name == "" {
@@ -203,14 +202,36 @@ func (w *Wrapper) State() resource.State {
 	return w.core.state
 }
 
+// step is one thing exec defers until the lock is released: a function to
+// call, or a call whose goroutine to start.
+type step struct {
+	fn  func()
+	run *running
+}
+
+// steps is what exec defers, in order.
+type steps []step
+
+func (l *steps) add(f func()) { *l = append(*l, step{fn: f}) }
+
+// detach removes r's goroutine start, for a caller that runs r itself.
+func (l *steps) detach(r *running) {
+	for i, s := range *l {
+		if s.run == r {
+			*l = slices.Delete(*l, i, i+1)
+			return
+		}
+	}
+}
+
 // exec carries out the actions of one core step. The caller holds w.mu;
 // exec returns what must happen after the lock is released, which the caller
 // runs with after.
-func (w *Wrapper) exec(a acts) (later []func()) {
+func (w *Wrapper) exec(a acts) (later steps) {
 	for _, x := range a {
 		switch x.kind {
 		case actStart:
-			later = append(later, w.start(x.call))
+			later = append(later, step{run: w.start(x.call)})
 		case actCancel:
 			if r := w.running.get(x.call.id); r != nil {
 				r.cancel()
@@ -219,18 +240,18 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 				}
 				if w.onAband != nil {
 					op, at := x.call.op, x.call.abandonedAt
-					later = append(later, func() { w.onAband(op, at) })
+					later.add(func() { w.onAband(op, at) })
 				}
 			}
 		case actEnqueue:
 			token := x.gen
-			later = append(later, func() {
+			later.add(func() {
 				w.gate.Enter(func() {
 					w.input(func(now time.Time) acts { return w.core.admitted(token, now) })
 				})
 			})
 		case actLeave:
-			later = append(later, w.gate.Leave)
+			later.add(w.gate.Leave)
 		case actArm:
 			w.stopTimer()
 			gen := x.gen
@@ -252,12 +273,13 @@ func (w *Wrapper) exec(a acts) (later []func()) {
 				w.reg = nil
 			}
 		case actSettled:
-			s := w.settled
-			s.err = w.core.lastErr
-			w.settled = &settlement{done: make(chan struct{})}
-			later = append(later, func() { close(s.done) }) // after the events are out: Wait returns after them
+			if s := w.settled; s != nil { // somebody waits
+				s.err = w.core.lastErr
+				w.settled = nil
+				later.add(func() { close(s.done) }) // after the events are out: Wait returns after them
+			}
 		case actClosed:
-			later = append(later, func() {
+			later.add(func() {
 				if w.release != nil {
 					if err := resource.Recover(resource.OpClose, w.release); err != nil {
 						w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
@@ -283,11 +305,24 @@ func (w *Wrapper) stopTimer() {
 // goroutines, waking Wait), outside the lock: so a caller of Online, or of
 // Wait, sees the events before it returns, unless another goroutine is
 // delivering at that moment (then they follow at once, in order).
-func (w *Wrapper) after(later []func()) {
+func (w *Wrapper) after(later steps) {
 	w.deliver()
-	for _, f := range later {
-		f()
+	for _, s := range later {
+		if s.run != nil {
+			go w.run(s.run)
+		} else {
+			s.fn()
+		}
 	}
+}
+
+// settlement returns the current busy period's end, making it when the
+// first waiter asks. Called with w.mu held.
+func (w *Wrapper) settlement() *settlement {
+	if w.settled == nil {
+		w.settled = &settlement{done: make(chan struct{})}
+	}
+	return w.settled
 }
 
 // input runs f (a core input) under the lock, and its actions.
@@ -337,11 +372,11 @@ func (w *Wrapper) sinkAll(evs []resource.Event) {
 	}
 }
 
-// start prepares the call k under the lock and returns the function that
-// starts its goroutine after the lock is released.
-func (w *Wrapper) start(k call) func() {
+// start prepares the call k under the lock and returns it; its goroutine
+// starts after the lock is released (after).
+func (w *Wrapper) start(k call) *running {
 	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
-	r := &running{call: k, cancel: cancel, resolved: make(chan struct{})}
+	r := &running{call: k, cancel: cancel}
 	if k.lane == laneCheck {
 		// One label for all of this wrapper's checks, made once: a check
 		// runs at a time (R5, R21), so it still finds the one goroutine.
@@ -358,7 +393,7 @@ func (w *Wrapper) start(k call) func() {
 	}
 	r.ctx = ctx
 	w.running = append(w.running, r)
-	return func() { go w.run(r) }
+	return r
 }
 
 // run is the goroutine of one call. Its owner is the wrapper: it ends when
@@ -375,6 +410,7 @@ func (w *Wrapper) run(r *running) {
 	}
 	r.entered.Store(true)
 	err := w.invoke(r)
+	pprof.SetGoroutineLabels(context.Background()) // what this goroutine starts next is not the call
 	var pe *resource.PanicError
 	if errors.As(err, &pe) {
 		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
@@ -390,7 +426,7 @@ func (w *Wrapper) run(r *running) {
 	later := w.exec(a)
 	if !counts && w.onReturn != nil {
 		op := r.call.op
-		later = append(later, func() { w.onReturn(op) }) // an abandoned call returned (R35)
+		later.add(func() { w.onReturn(op) }) // an abandoned call returned (R35)
 	}
 	w.mu.Unlock()
 	if r.call.lane == laneControl {
@@ -512,7 +548,7 @@ func (w *Wrapper) Wait(ctx context.Context) error {
 		w.mu.Unlock()
 		return err
 	}
-	s := w.settled
+	s := w.settlement()
 	w.mu.Unlock()
 	select {
 	case <-s.done:
@@ -543,7 +579,7 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 			termErr = x.ev.Err
 		}
 	}
-	s := w.settled
+	s := w.settlement()
 	later := w.exec(a)
 	w.mu.Unlock()
 	w.after(later)
@@ -586,11 +622,12 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	later := w.exec(a)
 	r := w.running.get(id)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
+	done := lazyChan(&r.resolved, 0)
 	w.mu.Unlock()
 	w.after(later)
 
 	select {
-	case <-r.resolved:
+	case <-done:
 	case <-ctx.Done():
 		w.input(func(now time.Time) acts { return w.core.abandonCall(id, now) })
 		return w.State(), fmt.Errorf("%s: probe: %w", w.name, ctx.Err())
@@ -808,10 +845,11 @@ func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(conte
 	later := w.exec(a)
 	r := w.running.get(id)
 	r.fn = fn
+	done := lazyChan(&r.resolved, 0)
 	w.mu.Unlock()
 	w.after(later)
 	select {
-	case <-r.resolved:
+	case <-done:
 		return r.result
 	case <-ctx.Done():
 		w.input(func(now time.Time) acts { return w.core.abandonCall(id, now) })
