@@ -216,7 +216,12 @@ func newCore(name string, t timing, hasTerminator, hasCloser bool) *core {
 // acts collects the actions of one step.
 type acts []action
 
-func (a *acts) add(x action) { *a = append(*a, x) }
+func (a *acts) add(x action) {
+	if *a == nil {
+		*a = make(acts, 0, 4) // a transition takes a few: grow once, not three times
+	}
+	*a = append(*a, x)
+}
 
 // emit appends an event with the next sequence number.
 func (c *core) emit(a *acts, now time.Time, ev resource.Event) {
