@@ -92,7 +92,7 @@ var actionNames = [...]string{
 // action is one thing the shell must do.
 type action struct {
 	kind actionKind
-	call call            // actStart, actCancel
+	call *call           // actStart, actCancel: the core's call, read by exec under the same lock
 	at   time.Time       // actArm
 	gen  uint64          // actArm
 	ev   *resource.Event // actEmit; a pointer keeps actions, and the frames that hold them, small
@@ -282,7 +282,7 @@ func (c *core) abandon(a *acts, k *call, now time.Time) {
 		return
 	}
 	k.abandoned, k.abandonedAt = true, now
-	a.add(action{kind: actCancel, call: *k})
+	a.add(action{kind: actCancel, call: k})
 }
 
 func (c *core) newCall(op resource.Op, l lane, now time.Time) *call {
@@ -406,7 +406,7 @@ func (c *core) maybeStart(a *acts, now time.Time) {
 	}
 	k := c.newCall(c.op, laneMain, now)
 	c.phase, c.worker = phaseRunning, k.id
-	a.add(action{kind: actStart, call: *k})
+	a.add(action{kind: actStart, call: k})
 }
 
 // deadlineFired handles the operation deadline (R11, R14, R16).
@@ -476,7 +476,7 @@ func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause erro
 	if c.hasTerminator {
 		k := c.newCall(resource.OpTerminate, laneTerminate, now)
 		c.termCall = k.id
-		a.add(action{kind: actStart, call: *k})
+		a.add(action{kind: actStart, call: k})
 		if c.timing.terminate != resource.Never {
 			c.arm(a, now.Add(c.timing.terminate))
 		}
@@ -586,7 +586,7 @@ func (c *core) maybeClose(a *acts, now time.Time) {
 	}
 	if c.hasCloser {
 		k := c.newCall(resource.OpClose, laneClose, now)
-		a.add(action{kind: actStart, call: *k}) // once (R42): closed is set when it returns
+		a.add(action{kind: actStart, call: k}) // once (R42): closed is set when it returns
 		return
 	}
 	c.closed = true
@@ -621,8 +621,14 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 			c.maintErr = err
 		}
 	}
-	c.maybeStart(&a, now)
-	c.maybeClose(&a, now)
+	// Guarded here, so that a check's return, the common case, does not
+	// enter their frames (and grow its goroutine's stack).
+	if c.phase == phaseWaiting {
+		c.maybeStart(&a, now)
+	}
+	if c.closing {
+		c.maybeClose(&a, now)
+	}
 	return a, counts
 }
 
@@ -720,7 +726,7 @@ func (c *core) startCheck(op resource.Op, period uint64, now time.Time) (acts, c
 		return nil, 0, healthcheck.Skipped // the other kind runs (R5)
 	}
 	k := c.newCall(op, laneCheck, now)
-	return acts{{kind: actStart, call: *k}}, k.id, healthcheck.Started
+	return acts{{kind: actStart, call: k}}, k.id, healthcheck.Started
 }
 
 // startProbe starts Probe's IsAlive (R7). Only an Offline resource with
@@ -734,7 +740,7 @@ func (c *core) startProbe(now time.Time) (acts, callID, error) {
 	}
 	k := c.newCall(resource.OpProbe, laneMain, now)
 	c.probe = k.id
-	return acts{{kind: actStart, call: *k}}, k.id, nil
+	return acts{{kind: actStart, call: k}}, k.id, nil
 }
 
 // probeResult applies the outcome of Probe id (its return, or its
@@ -767,7 +773,7 @@ func (c *core) startControl(op resource.Op, now time.Time) (acts, callID, error)
 		return nil, 0, fmt.Errorf("%v: %w", op, resource.ErrClosed)
 	}
 	k := c.newCall(op, laneControl, now)
-	return acts{{kind: actStart, call: *k}}, k.id, nil
+	return acts{{kind: actStart, call: k}}, k.id, nil
 }
 
 // abandonCall stops waiting for one call (a check's or control's time-out,

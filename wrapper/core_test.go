@@ -109,7 +109,7 @@ func (h *harness) apply(in string, a acts) acts {
 			if x.call.started != h.now {
 				h.failf("call %d started at %v, not now", x.call.id, x.call.started)
 			}
-			h.live[x.call.id] = x.call
+			h.live[x.call.id] = *x.call
 			switch x.call.lane {
 			case laneMain, laneCheck: // R5, R14: alone but for Control
 				for _, k := range h.c.calls {
@@ -535,7 +535,7 @@ func wantActs(t testing.TB, a acts, want ...string) {
 func startedCall(a acts, op resource.Op) (call, bool) {
 	for _, x := range a {
 		if x.kind == actStart && x.call.op == op {
-			return x.call, true
+			return *x.call, true
 		}
 	}
 	return call{}, false

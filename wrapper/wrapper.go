@@ -101,6 +101,8 @@ type settlement struct {
 	err  error
 }
 
+func (s *settlement) close() { close(s.done) }
+
 // running is the shell's side of one call: its context, what it runs, and
 // how its outcome is handed on.
 type running struct {
@@ -228,44 +230,29 @@ func (l *steps) detach(r *running) {
 // exec returns what must happen after the lock is released, which the caller
 // runs with after.
 func (w *Wrapper) exec(a acts) (later steps) {
-	for _, x := range a {
+	// The rare actions are methods of their own: exec runs on every
+	// check's goroutine, and a small frame here keeps that goroutine's
+	// stack from growing (issue 10).
+	for i := range a {
+		x := &a[i]
 		switch x.kind {
 		case actStart:
-			later = append(later, step{run: w.start(x.call)})
+			later = append(later, step{run: w.start(*x.call)})
 		case actCancel:
-			if r := w.running.get(x.call.id); r != nil {
-				r.cancel()
-				if x.call.lane == laneMain && x.call.op != resource.OpProbe {
-					w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
-				}
-				if w.onAband != nil {
-					op, at := x.call.op, x.call.abandonedAt
-					later.add(func() { w.onAband(op, at) })
-				}
-			}
+			w.execCancel(x, &later)
 		case actEnqueue:
-			token := x.gen
-			later.add(func() {
-				w.gate.Enter(func() {
-					w.input(func(now time.Time) acts { return w.core.admitted(token, now) })
-				})
-			})
+			w.execEnqueue(x, &later)
 		case actLeave:
 			later.add(w.gate.Leave)
 		case actArm:
-			w.stopTimer()
-			gen := x.gen
-			w.timer = w.clock.AfterFunc(x.at.Sub(w.clock.Now()), func() { w.deadline(gen) })
+			w.execArm(x)
 		case actDisarm:
 			w.stopTimer()
 		case actEmit:
-			w.outbox = append(w.outbox, *x.ev)
-			if x.ev.Err != nil {
-				w.logger.Info("event", "op", x.ev.Op, "state", x.ev.To, "kind", x.ev.Kind, "err", x.ev.Err)
-			}
+			w.execEmit(x.ev)
 		case actChecksOn:
 			if w.reg == nil {
-				w.reg = w.checker.Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
+				w.register()
 			}
 		case actChecksOff:
 			if w.reg != nil {
@@ -276,22 +263,67 @@ func (w *Wrapper) exec(a acts) (later steps) {
 			if s := w.settled; s != nil { // somebody waits
 				s.err = w.core.lastErr
 				w.settled = nil
-				later.add(func() { close(s.done) }) // after the events are out: Wait returns after them
+				later.add(s.close) // after the events are out: Wait returns after them
 			}
 		case actClosed:
-			later.add(func() {
-				if w.release != nil {
-					if err := resource.Recover(resource.OpClose, w.release); err != nil {
-						w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
-					}
-				}
-				w.mu.Lock()
-				signal(&w.closed) // Close returns once the release has run (R18, R41)
-				w.mu.Unlock()
-			})
+			later.add(w.closedStep)
 		}
 	}
 	return later
+}
+
+func (w *Wrapper) execCancel(x *action, later *steps) {
+	r := w.running.get(x.call.id)
+	if r == nil {
+		return
+	}
+	r.cancel()
+	if x.call.lane == laneMain && x.call.op != resource.OpProbe {
+		w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
+	}
+	if w.onAband != nil {
+		op, at := x.call.op, x.call.abandonedAt
+		later.add(func() { w.onAband(op, at) })
+	}
+}
+
+func (w *Wrapper) execEnqueue(x *action, later *steps) {
+	token := x.gen
+	later.add(func() {
+		w.gate.Enter(func() {
+			w.input(func(now time.Time) acts { return w.core.admitted(token, now) })
+		})
+	})
+}
+
+func (w *Wrapper) execArm(x *action) {
+	w.stopTimer()
+	gen := x.gen
+	w.timer = w.clock.AfterFunc(x.at.Sub(w.clock.Now()), func() { w.deadline(gen) })
+}
+
+func (w *Wrapper) execEmit(ev *resource.Event) {
+	w.outbox = append(w.outbox, *ev)
+	if ev.Err != nil {
+		w.logger.Info("event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
+	}
+}
+
+func (w *Wrapper) register() {
+	w.reg = w.checker.Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
+}
+
+// closedStep runs once the resource's Close has: the release, then Close's
+// return (R18, R41).
+func (w *Wrapper) closedStep() {
+	if w.release != nil {
+		if err := resource.Recover(resource.OpClose, w.release); err != nil {
+			w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
+		}
+	}
+	w.mu.Lock()
+	signal(&w.closed)
+	w.mu.Unlock()
 }
 
 func (w *Wrapper) stopTimer() {
@@ -411,10 +443,6 @@ func (w *Wrapper) run(r *running) {
 	r.entered.Store(true)
 	err := w.invoke(r)
 	pprof.SetGoroutineLabels(context.Background()) // what this goroutine starts next is not the call
-	var pe *resource.PanicError
-	if errors.As(err, &pe) {
-		w.logger.Error("entry point panicked", "op", r.call.op, "err", err, "stack", string(pe.Stack)) // R6
-	}
 	w.mu.Lock()
 	if r.timedOut != nil {
 		err = r.timedOut // it returned because its time-out cancelled it
@@ -436,6 +464,14 @@ func (w *Wrapper) run(r *running) {
 	w.after(later)
 }
 
+// panicked turns a recovered panic of an entry point into its error, and
+// logs it with the stack (R6).
+func (w *Wrapper) panicked(op resource.Op, v any) error {
+	pe := &resource.PanicError{Op: op, Value: v, Stack: debug.Stack()}
+	w.logger.Error("entry point panicked", "op", op, "err", pe, "stack", string(pe.Stack))
+	return pe
+}
+
 // testHookBeforeEnter, when set by a test, runs in a call's goroutine just
 // before it calls into the resource: there a test can hold a goroutine that
 // has started but not yet run, as an overloaded process does.
@@ -447,7 +483,7 @@ var testHookBeforeEnter func(w *Wrapper, op resource.Op)
 func (w *Wrapper) invoke(r *running) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &resource.PanicError{Op: r.call.op, Value: v, Stack: debug.Stack()}
+			err = w.panicked(r.call.op, v)
 		}
 	}()
 	if r.fn != nil {
