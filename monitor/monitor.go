@@ -15,6 +15,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
 	"github.com/resdll/resdll/wrapper"
@@ -121,7 +122,7 @@ func (f FailoverState) String() string {
 // Monitor is the Resource Monitor. Create one with New; it is safe for
 // concurrent use (R37).
 type Monitor struct {
-	policies policyCache
+	policies intern.Cache[resolved] // resources with one policy share it
 	clock    clock.Clock
 	logger   *slog.Logger
 	types    *resource.Registry
@@ -158,7 +159,7 @@ type entry struct {
 	w                *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
-	policy        *resolved // shared by the resources with the same policy (policyCache); replaced, never changed
+	policy        *resolved // shared by the resources with the same policy (Monitor.policies); replaced, never changed
 	removed       bool
 	gen           uint64       // bumped to invalidate the timers and clean-up of earlier decisions
 	timer         *clock.Timer // the pending restart or retry
@@ -289,7 +290,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		res, err = pol.resolve()
 	}
 	if err == nil {
-		e.policy = m.policies.intern(res)
+		e.policy = m.policies.Get(res)
 		r, release, err = typ.Open(ctx, spec.Name, vals)
 	}
 	if err == nil {

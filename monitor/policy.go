@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/resdll/resdll/resource"
@@ -100,32 +99,4 @@ func (p Policy) resolve() (resolved, error) {
 		return r, err
 	}
 	return r, nil
-}
-
-// policyCache hands out one *resolved per distinct policy, so the resources
-// that share a policy (most of them: the default) share its 104 bytes. It
-// keeps the first maxInterned distinct policies it sees; past those, each
-// gets its own copy, so policy churn cannot grow it without bound.
-const maxInterned = 64
-
-type policyCache struct {
-	mu sync.Mutex
-	m  map[resolved]*resolved
-}
-
-func (c *policyCache) intern(p resolved) *resolved {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if q, ok := c.m[p]; ok {
-		return q
-	}
-	q := &p
-	if len(c.m) >= maxInterned {
-		return q
-	}
-	if c.m == nil {
-		c.m = make(map[resolved]*resolved)
-	}
-	c.m[p] = q
-	return q
 }

@@ -282,7 +282,7 @@ func (m *Monitor) applyPolicy(e *entry, p Policy) error {
 		return err
 	}
 	m.mu.Lock()
-	e.policy = m.policies.intern(res)
+	e.policy = m.policies.Get(res)
 	m.mu.Unlock()
 	return nil
 }

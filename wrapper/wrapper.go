@@ -16,6 +16,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/resdll/resdll/healthcheck"
+	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
 )
@@ -53,7 +54,7 @@ type Wrapper struct {
 
 	mu           sync.Mutex // guards everything below, and core
 	core         *core
-	policy       resolved
+	policy       *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
 	running      runningSet               // the shell's side of each call the core tracks
 	timer        *clock.Timer             // the operation deadline, nil when none is armed
 	callTimer    *clock.Timer             // a check's or probe's time-out, re-armed per call; nil until the first
@@ -162,7 +163,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		gate:     opts.Gate,
 		onAband:  opts.OnAbandon,
 		onReturn: opts.OnReturn,
-		policy:   pol,
+		policy:   policies.Get(pol),
 		props:    opts.Properties.Clone(),
 	}
 	if w.name == "" {
@@ -203,6 +204,10 @@ func (w *Wrapper) State() resource.State {
 	defer w.mu.Unlock()
 	return w.core.state
 }
+
+// policies shares one resolved policy among the wrappers that have it: most
+// of a node's resources have the same (issue 10: bytes per resource).
+var policies intern.Cache[resolved]
 
 // step is one thing exec defers until the lock is released: a function to
 // call, or a call whose goroutine to start.
@@ -1051,7 +1056,7 @@ func (w *Wrapper) SetPolicy(p Policy) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.policy = pol
+	w.policy = policies.Get(pol)
 	w.core.timing = pol.timing
 	if w.reg != nil {
 		w.reg.SetPolicy(pol.checks)
