@@ -51,8 +51,9 @@ func goroutineStacks(tags []uint64) map[uint64][]byte {
 		var b bytes.Buffer
 		b.WriteString("goroutine running call " + strconv.FormatUint(tag, 10) + ":\n")
 		for line := range bytes.SplitSeq(record, []byte("\n")) {
-			// A frame: "#\t0x47b2a5\tpkg.fn+0x31\t/path/file.go:18".
-			f := bytes.Split(line, []byte("\t"))
+			// A frame: "#\t0x47b2a5\tpkg.fn+0x31\t/path/file.go:18", with as
+			// many tabs between the fields as the columns' alignment takes.
+			f := bytes.FieldsFunc(line, func(r rune) bool { return r == '\t' })
 			if len(f) != 4 || string(f[0]) != "#" {
 				continue
 			}

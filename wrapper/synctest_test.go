@@ -2,6 +2,7 @@ package wrapper_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -144,6 +145,39 @@ func TestSyncLateReturnIgnored(t *testing.T) {
 		assert.Equal(t, resource.Failed, b.w.State())
 		assert.Empty(t, b.w.Abandoned())
 		b.rec.AssertTransitions(t, "Offline→OnlinePending", "OnlinePending→Failed")
+		require.NoError(t, b.w.Close(t.Context()))
+	})
+}
+
+// R35: a scheduled check that hangs past CheckTimeout is abandoned, and
+// Abandoned finds its goroutine's stack — a check runs on its tick's
+// goroutine under a label the wrapper's checks share, and nothing the
+// wrapper starts afterwards carries that label.
+func TestSyncAbandonedCheckStack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{}, wrapper.Policy{IsAliveInterval: time.Second, LooksAliveInterval: resource.Never,
+			CheckTimeout: 2 * time.Second, FailureThreshold: 100})
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		require.NoError(t, b.w.Wait(t.Context()))
+		gate := rt.NewGate()
+		defer gate.Open()
+		b.f.Script(resource.OpIsAlive, rt.Hang(gate, nil))
+		time.Sleep(time.Second) // the tick: the check hangs
+		synctest.Wait()
+		require.Equal(t, 1, b.f.Running(resource.OpIsAlive))
+		assert.Empty(t, b.w.Abandoned(), "a check within its time-out is not abandoned")
+		time.Sleep(2 * time.Second) // CheckTimeout
+		synctest.Wait()
+		ab := b.w.Abandoned()
+		require.Len(t, ab, 1)
+		assert.Equal(t, resource.OpIsAlive, ab[0].Op)
+		assert.Contains(t, string(ab[0].Stack), "resourcetest.(*basic).IsAlive\n", "the hung check's own frames")
+		assert.Contains(t, string(ab[0].Stack), "wrapper.(*Wrapper).run\n", "every frame, not only the first and last")
+		assert.Equal(t, 1, strings.Count(string(ab[0].Stack), "goroutine running call"), "one goroutine carries the label: %s", ab[0].Stack)
+		gate.Open()
+		synctest.Wait()
+		assert.Empty(t, b.w.Abandoned(), "the check returned")
 		require.NoError(t, b.w.Close(t.Context()))
 	})
 }
