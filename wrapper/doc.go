@@ -3,7 +3,8 @@
 // Resource Monitor.
 //
 // A [Wrapper] runs each entry point of a resource.Resource in a goroutine of
-// its own: Online and Offline return at once with the pending state (R10)
+// its own (a scheduled health check on the goroutine its tick's timer
+// started): Online and Offline return at once with the pending state (R10)
 // and complete as events; a pending timeout on the injected clock fails an
 // operation that hangs, and its call is tracked as abandoned until it
 // returns (R11, R14); a worker may report progress or declare that it waits
@@ -17,6 +18,10 @@
 // actions) with no goroutine and no clock; the Wrapper is a thin shell that
 // turns timer fires and returning calls into inputs and carries out the
 // actions. A wrapper at rest owns no goroutine.
+//
+// Each call's goroutine carries the pprof label "resdll.call" while it is in
+// the resource, which is how [Wrapper.Abandoned] finds a hung call's stack
+// (R35); the label shows in the CPU and goroutine profiles a user takes.
 //
 // Panics in the goroutines the wrapper runs entry points in are recovered
 // (R6); a panic in a goroutine the resource starts itself, a fatal runtime
