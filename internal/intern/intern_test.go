@@ -32,7 +32,7 @@ func TestBounded(t *testing.T) {
 	if len(c.m) != 2 {
 		t.Fatalf("the cache grew to %d past its Max 2", len(c.m))
 	}
-	if c.Get(1) != c.Get(1) {
+	if a, b := c.Get(1), c.Get(1); a != b {
 		t.Fatal("values kept before the bound are still shared")
 	}
 }
