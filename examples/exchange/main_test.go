@@ -111,11 +111,17 @@ func TestWinService(t *testing.T) {
 	store := &winService{s: srv, name: "MSExchangeIS", mount: time.Minute}
 	exempt := make(chan struct{}, 1)
 	ctx := resource.WithWorkerHooks(context.Background(), hooks{exempt})
-	done := make(chan error, 1)
-	go func() { done <- store.Online(ctx) }()
-	<-exempt
-	clk.Add(time.Minute)
-	require.NoError(t, <-done)
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan error, 1)
+		go func() { done <- store.Online(ctx) }()
+		<-exempt
+		// The mount's timer is made after the exemption is declared:
+		// advancing the mock clock before it exists would leave Online
+		// waiting for ever (seen under -race -count=20).
+		synctest.Wait()
+		clk.Add(time.Minute)
+		require.NoError(t, <-done)
+	})
 	assert.NoError(t, store.IsAlive(context.Background()))
 
 	var v properties.Values
