@@ -121,7 +121,8 @@ func (w *Wrapper) CheckNow(ctx context.Context) error {
 }
 
 // checkNow is CheckNow, also returning the online period the check ran in
-// (0 when none ran).
+// (0 when the resource was not Online). A check that cannot start because
+// an abandoned one still runs counts as failed in the period (R21).
 func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 	type result struct {
 		period uint64
@@ -157,7 +158,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			a, id, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
 			if started != healthcheck.Started {
 				w.mu.Unlock()
-				return result{}, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)
+				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)}, nil
 			}
 			later := w.exec(a)
 			r := w.running.get(id)

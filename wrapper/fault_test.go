@@ -12,8 +12,9 @@ package wrapper_test
 //
 // A failing schedule is shrunk by rapid to a minimal one, which the failure
 // prints (with the events and the calls it led to) together with
-// -rapid.seed to replay it. A normal run (and CI) tries 1000 schedules, a
-// -short one a fifth of them; RESDLL_LONG=1 runs 10 000 (about a minute);
+// -rapid.seed to replay it (RESDLL_FAULT_VERBOSE=1 prints every failing
+// run's details at once, for a failure that does not replay). A normal run
+// (and CI) tries faultSchedules schedules; RESDLL_LONG=1 runs 10 000;
 // -rapid.checks=N any other number.
 
 import (
@@ -300,6 +301,7 @@ func runWScenario(t interface {
 	// so that rapid recognises the failure while it shrinks the schedule;
 	// the details go to the log, which rapid prints for the minimal one.
 	if rule, details := h.report(); rule != "" {
+		faulttest.Dump(details)
 		t.Logf("%s", details)
 		t.Fatalf("broken: %q", rule)
 	}
@@ -324,6 +326,7 @@ type wHarness struct {
 	lastEvent  time.Time       // the time of the last event
 	pendStart  time.Time       // when the current pending state began
 	exemptSeen bool            // the current pending operation was exempt at a check (R12)
+	onlineAt   time.Time       // the last change into Online
 	abandoned  map[string]bool // the abandoned calls at the last check
 	closing    bool            // Close was called
 	tolerate   bool            // let pass the known bugs the skipped regression tests pin
@@ -643,11 +646,15 @@ func (h *wHarness) checkEvent(e resource.Event) {
 		if e.To.Pending() {
 			h.pendStart, h.exemptSeen = e.Time, false
 		}
+		if e.To == resource.Online {
+			h.onlineAt = e.Time
+		}
 		h.state = e.To
 	case resource.Terminated:
 		if e.From != h.state || e.To != h.state {
 			h.Violate("R4: %v: not in the state %v", e, h.state)
 		}
+		h.CheckTerminateTimeout(h.f, e, h.pol.TerminateTimeout)
 	default:
 		h.Violate("R4: unexpected event %v", e)
 	}
@@ -722,6 +729,11 @@ func (h *wHarness) check(k wKind) {
 	if st.State.Pending() && !h.exemptSeen && h.pol.MaxPendingTime != resource.Never &&
 		now.After(h.pendStart.Add(h.pol.MaxPendingTime+h.pol.TerminateTimeout)) {
 		h.Violate("R11, R13, R16: %v since +%v, beyond MaxPendingTime and TerminateTimeout", st.State, h.pendStart.Sub(h.Start))
+	}
+
+	// R21: a hung check latches in time.
+	if at, ok := faulttest.HungLatchBy(h.f, h.pol, st, h.onlineAt, time.Time{}); ok && now.After(at) {
+		h.Violate("R21, R24: Online with a check hung since before +%v, and not latched", at.Sub(h.Start))
 	}
 
 	// R14: abandoned calls.

@@ -5,6 +5,7 @@ package wrapper_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -181,4 +182,35 @@ func TestReviewLooksAliveFailureEventOp(t *testing.T) {
 	ev := e.wait(rt.To(resource.Failed), 1)
 	assert.ErrorIs(t, ev.Err, rt.ErrInjected)
 	assert.Equal(t, resource.OpLooksAlive, ev.Op)
+}
+
+// Found by the monitor's fault schedules (monitor/fault_test.go):
+// R74, R21: ending maintenance runs one fresh check, which latches normally.
+// When an IsAlive abandoned in maintenance still hangs, no check can start:
+// SetMaintenance returned that as a failed check (ErrCheckTimeout, as R21
+// counts such a tick) but the resource stayed Online — the failure it
+// reported did not latch (found by TestFaultMonitor,
+// -rapid.seed=988493837105533789).
+func TestR74EndOfMaintenanceLatchesWhenNoCheckCanStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{NoLooksAlive: true}, wrapper.Policy{IsAliveInterval: 10 * time.Second, CheckTimeout: 5 * time.Second})
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		require.NoError(t, b.w.Wait(t.Context()))
+		require.NoError(t, b.w.SetMaintenance(t.Context(), true))
+		gate := rt.NewGate()
+		b.f.Script(resource.OpIsAlive, rt.Hang(gate, nil))
+		time.Sleep(15 * time.Second) // the check starts at +10 s, is abandoned at +15 s and still hangs
+		synctest.Wait()
+		require.Equal(t, 1, b.f.Running(resource.OpIsAlive))
+		require.Equal(t, resource.Online, b.w.State(), "nothing latches in maintenance")
+
+		err = b.w.SetMaintenance(t.Context(), false)
+		assert.True(t, errors.Is(err, resource.ErrCheckTimeout), "SetMaintenance(false) = %v, want ErrCheckTimeout", err)
+		synctest.Wait()
+		assert.Equal(t, resource.Failed, b.w.State(), "the failed fresh check did not latch:%s", b.rec.Timeline())
+
+		gate.Open()
+		require.NoError(t, b.w.Close(t.Context()))
+	})
 }
