@@ -214,9 +214,16 @@ func (m *Monitor) onlineOrdered(ctx context.Context, set map[string]*entry) erro
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for _, e := range level {
-			if blocked := firstFailedDep(e, failed); blocked != "" {
+			// The goroutines of this level write failed and errs already
+			// (R37): mu guards them here too.
+			mu.Lock()
+			blocked := firstFailedDep(e, failed)
+			if blocked != "" {
 				failed[e.name] = true
 				errs = append(errs, fmt.Errorf("%s: not started: its dependency %s did not come online: %w", e.name, blocked, ErrDependency))
+			}
+			mu.Unlock()
+			if blocked != "" {
 				continue
 			}
 			wg.Go(func() {
@@ -255,6 +262,14 @@ func (m *Monitor) onlineOne(ctx context.Context, e *entry) error {
 		return nil
 	case resource.OnlinePending:
 	default:
+		// R70: a dependency that came online in an earlier level may have
+		// failed since.
+		m.mu.Lock()
+		down := m.depsDownLocked(e)
+		m.mu.Unlock()
+		if down {
+			return fmt.Errorf("not started: a dependency is not Online: %w", ErrDependency)
+		}
 		if _, err := e.w.Online(); err != nil {
 			return err
 		}
@@ -278,6 +293,12 @@ func (m *Monitor) offlineOrdered(ctx context.Context, set map[string]*entry) err
 	var mu sync.Mutex
 	var errs []error
 	for _, level := range levels {
+		if err := ctx.Err(); err != nil {
+			// R70: a dependent the caller stopped waiting for may still be
+			// going offline; what it depends on stays up.
+			errs = append(errs, err)
+			break
+		}
 		var wg sync.WaitGroup
 		for _, e := range level {
 			wg.Go(func() {
@@ -374,6 +395,11 @@ func (m *Monitor) OfflineGroup(ctx context.Context, group string) error {
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	for _, e := range set {
+		e.waitDeps = false // the operator's intent, as with Offline: they stay down (R72)
+	}
+	m.mu.Unlock()
 	if err := m.offlineOrdered(ctx, set); err != nil {
 		return fmt.Errorf("monitor: offline group %q: %w", group, err)
 	}
@@ -461,11 +487,17 @@ func (m *Monitor) dependencyFailed(e *entry) {
 	set := m.closureLocked([]string{e.name}, false)
 	delete(set, e.name)
 	for name, d := range set {
-		if d.w.Status().Maintenance {
+		ws := d.w.Status()
+		if ws.Maintenance {
 			delete(set, name)
 			continue
 		}
-		d.waitDeps = true
+		// Only what runs, or waits to be restarted, comes back: one left
+		// Offline or being terminated (the operator's), or Failed (a spent
+		// policy, a failover request) stays down.
+		if st := ws.State; (st == resource.Online || st == resource.OnlinePending) && !ws.Terminating || st == resource.Failed && (!d.nextRestart.IsZero() || d.deferred) {
+			d.waitDeps = true
+		}
 		m.cancelTimersLocked(d)
 	}
 	m.mu.Unlock()
@@ -473,17 +505,35 @@ func (m *Monitor) dependencyFailed(e *entry) {
 		return
 	}
 	m.logger.Info("dependency failed: taking dependents offline", "resource", e.name, "dependents", strings.Join(sortedNames(set), ","))
-	m.wg.Go(func() { _ = m.offlineOrdered(m.life, set) })
+	m.wg.Go(func() {
+		_ = m.offlineOrdered(m.life, set)
+		// R72: those whose dependencies came back while they were still
+		// being taken offline come back now; the rest follow them in order
+		// (dependencyOnline).
+		m.mu.Lock()
+		var ready []*entry
+		for _, name := range sortedNames(set) {
+			if d := set[name]; m.backLocked(d) {
+				ready = append(ready, d)
+			}
+		}
+		m.mu.Unlock()
+		for _, d := range ready {
+			if _, err := d.w.Online(); err != nil {
+				m.logger.Warn("dependent not restarted", "resource", d.name, "err", err)
+			}
+		}
+	})
 }
 
 // dependencyOnline brings back the dependents of e that wait for their
-// dependencies, once all of theirs are Online (R72).
+// dependencies, once all of theirs are Online (R72). One still being taken
+// offline comes back once it is down (dependencyFailed).
 func (m *Monitor) dependencyOnline(e *entry) {
 	m.mu.Lock()
 	var ready []*entry
 	for _, d := range m.dependentsLocked(e.name) {
-		if d.waitDeps && !m.depsDownLocked(d) && !m.closed && !d.removed {
-			d.waitDeps = false
+		if m.backLocked(d) {
 			ready = append(ready, d)
 		}
 	}
@@ -494,4 +544,18 @@ func (m *Monitor) dependencyOnline(e *entry) {
 			m.logger.Warn("dependent not restarted", "resource", d.name, "err", err)
 		}
 	}
+}
+
+// backLocked reports whether d, waiting for its dependencies, comes back
+// now — they are all Online and it is down — and if so ends its wait.
+// Called with m.mu held.
+func (m *Monitor) backLocked(d *entry) bool {
+	st := d.w.State()
+	// R74: one in maintenance is not started by the monitor.
+	if !d.waitDeps || m.depsDownLocked(d) || m.closed || d.removed || d.w.Status().Maintenance ||
+		st != resource.Offline && st != resource.Failed {
+		return false
+	}
+	d.waitDeps = false
+	return true
 }

@@ -526,6 +526,7 @@ func (m *Monitor) Terminate(ctx context.Context, name string) error {
 	}
 	m.mu.Lock()
 	m.cancelTimersLocked(e)
+	e.waitDeps = false // a restart that waits for its dependencies is cancelled too (R72)
 	m.mu.Unlock()
 	return e.w.Terminate(ctx)
 }
@@ -597,7 +598,7 @@ func (m *Monitor) Policy(name string) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	return e.policy.Policy, nil
+	return e.policy.shown(), nil
 }
 
 // Control handles a control code for a resource (R51): the property codes
@@ -661,6 +662,10 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 	now := m.clock.Now()
 	e.lastFailure, e.lastFailureAt = ev.Err, now
 	m.cancelTimersLocked(e)
+	if e.w.Status().Maintenance {
+		m.mu.Unlock()
+		return // R74: in maintenance the monitor starts no restart, Terminate or failover
+	}
 	var v verdict
 	if m.depsDownLocked(e) {
 		// R72: its dependency failed; not its own failure. It comes back
@@ -708,7 +713,7 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 			return
 		}
 		m.mu.Lock()
-		if gen != e.gen || m.closed || e.removed {
+		if gen != e.gen || m.closed || e.removed || e.w.Status().Maintenance { // R74: no failover in maintenance
 			m.mu.Unlock()
 			return
 		}
@@ -747,6 +752,10 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 	if e.w.State() != resource.Failed {
 		m.mu.Unlock()
 		return // someone else moved it (an operator, a group move): no restart
+	}
+	if e.w.Status().Maintenance {
+		m.mu.Unlock()
+		return // R74: in maintenance the monitor starts no restart
 	}
 	if m.quarantined(e) {
 		e.deferred = true // R35: the restart waits for the hung call
@@ -798,8 +807,21 @@ func (m *Monitor) AcceptFailover(group string) error {
 		if m.life.Err() != nil {
 			return
 		}
+		// A removed resource gets no more events: a member still hosted
+		// says it, if any is.
+		m.mu.Lock()
+		by := requester
+		for _, e := range members {
+			if by.removed && !e.removed {
+				by = e
+			}
+		}
+		m.mu.Unlock()
+		if by.removed {
+			return
+		}
 		m.logger.Info("group ready to move", "group", group)
-		_ = requester.w.Emit(resource.Event{Kind: resource.GroupReadyToMove, Group: group})
+		_ = by.w.Emit(resource.Event{Kind: resource.GroupReadyToMove, Group: group})
 	})
 	return nil
 }
@@ -836,6 +858,9 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 	}
 	slices.SortFunc(members, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
 	for _, e := range members {
+		if to == FailoverAccepted {
+			e.waitDeps = false // R71: the group moves; nothing comes back here (R34)
+		}
 		if e.failover != FailoverRequested {
 			continue
 		}

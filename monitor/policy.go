@@ -74,6 +74,17 @@ type resolved struct {
 	Policy
 }
 
+// shown returns the policy with its defaults filled in as a Policy states
+// it: a RestartDelay resolved to no delay is resource.NoDelay, since zero
+// would mean the default.
+func (r resolved) shown() Policy {
+	p := r.Policy
+	if p.RestartDelay == 0 {
+		p.RestartDelay = resource.NoDelay
+	}
+	return p
+}
+
 func (p Policy) resolve() (resolved, error) {
 	r := resolved{Policy: p}
 	var err error

@@ -269,7 +269,7 @@ func (p Policy) withDefaultsShown() Policy {
 	if err != nil {
 		return p
 	}
-	return r.Policy
+	return r.shown()
 }
 
 // applyPolicy gives a running resource new common properties (R30).

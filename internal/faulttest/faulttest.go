@@ -1,10 +1,11 @@
 // Package faulttest holds what the fault-injection property tests of
 // package wrapper and package monitor share: how many schedules a suite
-// runs, weighted draws, and the checks both make (R2, R14). It is for the
-// module's own tests.
+// runs, weighted draws, and the checks both make (R2, R14, R16, R17, R21).
+// It is for the module's own tests.
 package faulttest
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/resdll/resdll/resource"
 	rt "github.com/resdll/resdll/resource/resourcetest"
+	"github.com/resdll/resdll/wrapper"
 )
 
 // LongSchedules is how many schedules a suite runs with RESDLL_LONG=1.
@@ -49,6 +51,17 @@ func SetSchedules(t *testing.T, n int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.Value.Set(f.DefValue) })
+}
+
+// Dump writes a failing schedule's details to standard error at once when
+// RESDLL_FAULT_VERBOSE is set. rapid logs the details of the run it
+// replays last, the shrunk one; a failure that depends on the order of
+// goroutines at one instant of fake time may not replay ("flaky test, can
+// not reproduce a failure"), and then only this shows what happened.
+func Dump(details string) {
+	if v := os.Getenv("RESDLL_FAULT_VERBOSE"); v != "" && v != "0" {
+		fmt.Fprintf(os.Stderr, "--- failing schedule:\n%s\n", details)
+	}
 }
 
 // DrawWeighted draws an index by weight; it shrinks towards index 0.
@@ -86,6 +99,58 @@ func StuckCall(f *rt.Fake, from, at time.Time) bool {
 	return slices.ContainsFunc(f.Calls(), func(c rt.Call) bool {
 		return c.Op != resource.OpControl && !c.Start.After(from) && (c.End.IsZero() || !c.End.Before(at))
 	})
+}
+
+// HungLatchBy returns when a resource Online since onlineAt, whose IsAlive
+// or LooksAlive hangs, must have latched (R21, R24): the hung check counts
+// as failed once CheckTimeout passes, and every tick of its kind that finds
+// it still running counts as one more, so FailureThreshold of them latch; a
+// tick of the other kind is skipped meanwhile (R5), so twice the threshold
+// is allowed. p is the resolved policy in force since since (its check
+// settings, the end of a maintenance). ok is false when no check hangs or
+// nothing obliges a latch.
+func HungLatchBy(f *rt.Fake, p wrapper.Policy, st wrapper.Status, onlineAt, since time.Time) (time.Time, bool) {
+	if st.State != resource.Online || st.Maintenance || st.Terminating || st.Pending != resource.OpNone {
+		return time.Time{}, false
+	}
+	var hung time.Time
+	for _, c := range f.Calls() {
+		if (c.Op == resource.OpIsAlive || c.Op == resource.OpLooksAlive) && c.End.IsZero() && (hung.IsZero() || c.Start.Before(hung)) {
+			hung = c.Start
+		}
+	}
+	every := p.IsAliveInterval
+	if p.LooksAliveInterval > 0 {
+		every = max(every, p.LooksAliveInterval)
+	}
+	if hung.IsZero() || every <= 0 {
+		return time.Time{}, false
+	}
+	from := hung
+	for _, t := range []time.Time{onlineAt.Add(p.StartupGrace), since} {
+		if t.After(from) {
+			from = t
+		}
+	}
+	if p.CheckTimeout > 0 {
+		from = from.Add(p.CheckTimeout)
+	}
+	return from.Add(time.Duration(2*p.FailureThreshold+1) * every), true
+}
+
+// CheckTerminateTimeout checks a terminated event of f that says the
+// Terminator timed out (R16, R17): some Terminate call still running at
+// the event began timeout or more before it (another may begin at that
+// very instant).
+func (l *Log) CheckTerminateTimeout(f *rt.Fake, e resource.Event, timeout time.Duration) {
+	if !errors.Is(e.Err, resource.ErrPendingTimeout) {
+		return
+	}
+	if !slices.ContainsFunc(f.Calls(), func(c rt.Call) bool {
+		return c.Op == resource.OpTerminate && !c.Start.After(e.Time.Add(-timeout)) && (c.End.IsZero() || !c.End.Before(e.Time))
+	}) {
+		l.Violate("R16, R17: %v: no Terminate that ran then began %v or more before", e, timeout)
+	}
 }
 
 // Log is what a schedule's harness records: what ran, at which fake time,
