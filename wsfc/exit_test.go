@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resdll/resdll/resource"
 	"github.com/resdll/resdll/resource/resourcetest"
@@ -41,6 +42,7 @@ func loggedInfo(mon *fakeMonitor, h ResourceHandle, want string) bool {
 // later Online works as before.
 func TestExitStateTerminateOnProgress(t *testing.T) {
 	g := newGated()
+	g.returned = make(chan struct{}, 2)
 	h, table, mon, _ := gatedWorld(t, g)
 	mon.exit = func(st Status) ExitState {
 		if st.State == StateOnlinePending {
@@ -69,6 +71,15 @@ func TestExitStateTerminateOnProgress(t *testing.T) {
 	mon.none(t, "the terminated Online is not reported")
 	if !loggedInfo(mon, 9, "ResourceExitStateTerminate") {
 		t.Errorf("no LOG_INFORMATION line naming ResourceExitStateTerminate in %v", mon.logged())
+	}
+
+	// The terminated Online's worker returns once it sees its context
+	// cancelled; until it has, the gate's done could reach it instead of
+	// the next Online.
+	select {
+	case <-g.returned:
+	case <-time.After(guard):
+		t.Fatal("the terminated Online did not return after its context was cancelled")
 	}
 
 	// The resource comes back: the next Online is pending and reported.

@@ -266,11 +266,19 @@ func (w *world) online(id ResID) {
 type gated struct {
 	steps chan struct{}
 	done  chan error
+	// returned, when not nil, has a value sent each time an Online or
+	// Offline returns: a test that sends on done after a call was
+	// abandoned waits for that call to return first, or both calls could
+	// receive it.
+	returned chan struct{}
 }
 
 func newGated() *gated { return &gated{steps: make(chan struct{}), done: make(chan error)} }
 
 func (g *gated) Online(ctx context.Context) error {
+	if g.returned != nil {
+		defer func() { g.returned <- struct{}{} }()
+	}
 	for {
 		select {
 		case <-g.steps:
