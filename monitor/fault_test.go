@@ -399,7 +399,7 @@ func TestFaultMonitor(t *testing.T) {
 	})
 }
 
-// BUG (found checking TestFaultMonitor's count of restarts, by a schedule
+// Regression, fixed (found checking TestFaultMonitor's count of restarts, by a schedule
 // made for it; random schedules rarely time three failures so closely):
 // RestartThreshold is counted over the
 // failures in RestartPeriod when each one happens, but a restart begins
@@ -443,7 +443,7 @@ func TestFaultMonitorStaleRestartAfterOperatorOffline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
 }
 
-// BUG (found by the model of TestFaultMonitor, shown by the race detector):
+// Regression, fixed (found by the model of TestFaultMonitor, shown by the race detector):
 // onFailure logs len(e.failures) after releasing Monitor.mu, so an
 // operator's Online of the same resource at the same time — resetLocked
 // writes e.failures under the lock — races with it (R37: the monitor is safe
@@ -485,7 +485,7 @@ func TestFaultMonitorFailureLogRacesOnline(t *testing.T) {
 	}
 }
 
-// BUG (found by TestFaultMonitor): a resource whose failover request is
+// Regression, fixed (found by TestFaultMonitor): a resource whose failover request is
 // pending is taken Offline by the operator; the cluster layer then declines
 // the request, and DeclineFailover arms a retry (R34) although the resource
 // is no longer Failed. RetryPeriodOnFailure later the monitor brings the

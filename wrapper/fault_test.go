@@ -261,7 +261,7 @@ func TestFaultWrapper(t *testing.T) {
 	})
 }
 
-// BUG (found by TestFaultWrapper): a Control that hangs, ignoring its
+// Regression, fixed (found by TestFaultWrapper): a Control that hangs, ignoring its
 // context, holds the control lane until it returns; Close abandons it. A
 // Control called after Close then waits for the lane instead of returning
 // ErrClosed at once, and ends with its caller's context error (here after
