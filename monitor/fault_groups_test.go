@@ -398,6 +398,7 @@ func (h *mHarness) setPolicy(s mStep, r *mRes) {
 		h.Violate("R30: after SetPolicy(%s, %s) Policy returns %s, %v", r.name, mPolicyText(p), mPolicyText(got), err)
 	}
 	r.pol, r.polIdx, r.polAt = got, s.N, time.Now()
+	r.timeouts = append(r.timeouts, policySpan{from: r.polAt, checkTimeout: got.CheckTimeout})
 }
 
 // remove stops hosting r, unless something depends on it.

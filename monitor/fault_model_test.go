@@ -163,7 +163,7 @@ func (h *mHarness) checkRes(r *mRes, now time.Time) {
 			r.name, r.sickAt.Sub(h.Start), r.pol.IsAliveInterval, r.pol.FailureThreshold, at.Sub(h.Start))
 	}
 	if r.maint == maintOff {
-		if at, ok := faulttest.HungLatchBy(r.f, r.pol.Policy, st.Status, r.onlineAt, latest(r.polAt, r.maintAt)); ok && now.After(at) {
+		if at, ok := faulttest.HungLatchBy(r.f, r.pol.Policy, st.Status, r.onlineAt, latest(r.polAt, r.maintAt), r.checkTimeoutAt); ok && now.After(at) {
 			h.Violate("R21, R24, R30: %s is Online with a check hung, and not latched by +%v", r.name, at.Sub(h.Start))
 		}
 	}

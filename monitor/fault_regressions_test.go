@@ -241,3 +241,22 @@ func TestR74GroupMaintenanceEndsFirstMemberInMaintenance(t *testing.T) {
 	}}
 	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
 }
+
+// The model, not the engine (R30): a new policy's CheckTimeout applies to
+// the checks after it; one already running keeps the time-out it began
+// with. b's LooksAlive hangs from +5 s under the default CheckTimeout
+// (180 s); at +6 s SetPolicy gives b a CheckTimeout of 5 s. The model timed
+// the hung check out under the new policy and wanted a latch by +41 s (found
+// with -rapid.seed=12490195656105879167); the engine latches after the hung
+// check's own 180 s, which the model now checks.
+func TestR30RunningCheckKeepsItsTimeout(t *testing.T) {
+	sc := mScenario{Resources: 2, Policies: []int{0, 4}, Deadlock: resource.Never, Steps: []mStep{
+		{Kind: mScript, R: 1, Op: resource.OpLooksAlive, Do: doHangCancel},
+		{Kind: mOnline, R: 1},
+		{Kind: mAdvance, D: 6 * time.Second}, // the LooksAlive at +5 s hangs
+		{Kind: mSetPolicy, R: 1, N: 0},       // CheckTimeout 5 s, no LooksAlive
+		{Kind: mAdvance, D: time.Minute},
+		{Kind: mAdvance, D: 5 * time.Minute}, // the hung check times out at +185 s and latches
+	}}
+	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
+}

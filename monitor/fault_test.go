@@ -551,6 +551,29 @@ const (
 	maintEnding           // a group's maintenance ends one member after another: not known when
 )
 
+// policySpan is a CheckTimeout in force from an instant on.
+type policySpan struct {
+	from         time.Time
+	checkTimeout time.Duration
+}
+
+// checkTimeoutAt returns the CheckTimeout a check of r that began at t runs
+// under: the policy's in force then (R30: SetPolicy's check settings apply
+// to the checks after it). A check that began at the instant of a change
+// may have either: the longer is taken.
+func (r *mRes) checkTimeoutAt(t time.Time) time.Duration {
+	var d time.Duration
+	for _, s := range r.timeouts {
+		switch {
+		case s.from.Before(t):
+			d = s.checkTimeout
+		case s.from.Equal(t):
+			d = max(d, s.checkTimeout)
+		}
+	}
+	return d
+}
+
 // mChange is one state change of a resource, for "where did it stand at
 // that instant".
 type mChange struct {
@@ -566,6 +589,7 @@ type mRes struct {
 	polIdx      int            // the policy in force, an index into faultMPolicies
 	pol         monitor.Policy // resolved
 	polAt       time.Time      // when SetPolicy last set it
+	timeouts    []policySpan   // the CheckTimeout in force from each instant on, the latest last (R30)
 	pendPol     monitor.Policy // the policy in force when the current pending operation began
 	f           *rt.Fake
 
@@ -768,7 +792,8 @@ func newMHarness(sc mScenario) *mHarness {
 			panic(err)
 		}
 		h.res = append(h.res, &mRes{idx: i, name: name, group: sc.group(i), polIdx: sc.Policies[i], pol: pol, pendPol: pol, f: h.fakes[name],
-			state: resource.Offline, termStep: -1, queued: map[resource.Op]int{}, counted: map[resource.Op]int{}, scriptsOutAt: map[resource.Op]time.Time{}})
+			state: resource.Offline, termStep: -1, queued: map[resource.Op]int{}, counted: map[resource.Op]int{}, scriptsOutAt: map[resource.Op]time.Time{},
+			timeouts: []policySpan{{from: time.Now(), checkTimeout: pol.CheckTimeout}}})
 	}
 	for e := range h.deps {
 		h.res[e.From].loose, h.res[e.To].loose = true, true
@@ -1082,7 +1107,7 @@ func (h *mHarness) advance(d time.Duration) {
 			if at, ok := h.latchBy(r, st); ok {
 				stop(at.Add(time.Nanosecond))
 			}
-			if at, ok := faulttest.HungLatchBy(r.f, r.pol.Policy, st.Status, r.onlineAt, latest(r.polAt, r.maintAt)); ok && r.maint == maintOff {
+			if at, ok := faulttest.HungLatchBy(r.f, r.pol.Policy, st.Status, r.onlineAt, latest(r.polAt, r.maintAt), r.checkTimeoutAt); ok && r.maint == maintOff {
 				stop(at.Add(time.Nanosecond))
 			}
 		}

@@ -732,7 +732,7 @@ func (h *wHarness) check(k wKind) {
 	}
 
 	// R21: a hung check latches in time.
-	if at, ok := faulttest.HungLatchBy(h.f, h.pol, st, h.onlineAt, time.Time{}); ok && now.After(at) {
+	if at, ok := faulttest.HungLatchBy(h.f, h.pol, st, h.onlineAt, time.Time{}, nil); ok && now.After(at) {
 		h.Violate("R21, R24: Online with a check hung since before +%v, and not latched", at.Sub(h.Start))
 	}
 

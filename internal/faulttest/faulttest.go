@@ -107,9 +107,11 @@ func StuckCall(f *rt.Fake, from, at time.Time) bool {
 // it still running counts as one more, so FailureThreshold of them latch; a
 // tick of the other kind is skipped meanwhile (R5), so twice the threshold
 // is allowed. p is the resolved policy in force since since (its check
-// settings, the end of a maintenance). ok is false when no check hangs or
-// nothing obliges a latch.
-func HungLatchBy(f *rt.Fake, p wrapper.Policy, st wrapper.Status, onlineAt, since time.Time) (time.Time, bool) {
+// settings, the end of a maintenance). checkTimeout, when not nil, gives
+// the CheckTimeout a check that began at a given instant runs under — a new
+// policy leaves a running check the time-out it began with (R30) — and nil
+// means p's. ok is false when no check hangs or nothing obliges a latch.
+func HungLatchBy(f *rt.Fake, p wrapper.Policy, st wrapper.Status, onlineAt, since time.Time, checkTimeout func(began time.Time) time.Duration) (time.Time, bool) {
 	if st.State != resource.Online || st.Maintenance || st.Terminating || st.Pending != resource.OpNone {
 		return time.Time{}, false
 	}
@@ -134,6 +136,11 @@ func HungLatchBy(f *rt.Fake, p wrapper.Policy, st wrapper.Status, onlineAt, sinc
 	}
 	if p.CheckTimeout > 0 {
 		from = from.Add(p.CheckTimeout)
+	}
+	if checkTimeout != nil {
+		if own := hung.Add(checkTimeout(hung)); own.After(from) {
+			from = own // the hung check times out under the policy it began with
+		}
 	}
 	return from.Add(time.Duration(2*p.FailureThreshold+1) * every), true
 }
