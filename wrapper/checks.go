@@ -44,7 +44,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 		return healthcheck.Skipped // only checks are checks
 	}
 	w.mu.Lock()
-	a, id, started := w.core.startCheck(op, period, w.clock.Now())
+	a, _, started := w.core.startCheck(op, period, w.clock.Now())
 	if started == healthcheck.StillRunning && w.checkNotEntered(op) {
 		// The previous check's goroutine has not run yet: the process is
 		// behind (overloaded), and the resource is not the one hanging.
@@ -63,13 +63,15 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 		w.mu.Unlock()
 		return started
 	}
-	later := w.exec(a)
-	r := w.running.get(id)
+	// A started check's one action is its call's start (core.startCheck),
+	// which exec would turn into a goroutine start for after; this
+	// goroutine runs it instead, so nothing is deferred but the delivery.
+	// (checkNow does the same with a goroutine of its own.)
+	r := w.start(*a.call)
 	r.waiters = append(r.waiters, done)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
-	later.detach(r)
 	w.mu.Unlock()
-	w.after(later)
+	w.after(nil)
 	// The check runs on the scheduler's goroutine, which its timer started
 	// for this tick: a second goroutine per check would cost its start
 	// and its stack's growth (issue 10), and buy nothing.
@@ -155,19 +157,16 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				<-done
 				continue
 			}
-			a, id, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
-			if started != healthcheck.Started {
+			r := w.startFresh(period)
+			if r == nil {
 				w.mu.Unlock()
 				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)}, nil
 			}
-			later := w.exec(a)
-			r := w.running.get(id)
-			r.fresh = true
-			r.waiters = []func(error){} // non-nil: unresolved
-			w.armCallTimeout(r, w.policy.CheckTimeout)
+			w.armCallTimeout(r, w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
 			done := lazyChan(&r.resolved, 0)
 			w.mu.Unlock()
-			w.after(later)
+			w.after(nil)
+			go w.run(r)
 			<-done // bounded by CheckTimeout
 			return result{period, r.result}, nil
 		}
@@ -180,6 +179,23 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 	}
 	r := val.(result)
 	return r.period, r.err
+}
+
+// startFresh starts CheckNow's IsAlive for online period period, or
+// returns nil when none can start (R21). Its time-out and goroutine are
+// the caller's to start. Called with w.mu held. Not inlined: CheckNow's
+// goroutine starts with a small stack, which a larger frame made grow on
+// every check (issue 10).
+//
+//go:noinline
+func (w *Wrapper) startFresh(period uint64) *running {
+	a, _, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
+	if started != healthcheck.Started {
+		return nil
+	}
+	r := w.start(*a.call) // a started check's one action, as in startCheck
+	r.fresh = true
+	return r
 }
 
 // SetMaintenance puts the resource in maintenance or takes it out (R74).

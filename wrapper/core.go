@@ -712,21 +712,23 @@ func (c *core) report(err error, now time.Time) acts {
 // (0: the current one) when one may run (R5, R15, R21). It answers
 // healthcheck.StillRunning when a check of the same kind still runs (the
 // tick counts as failed, R21) and healthcheck.Skipped for every other
-// reason not to start.
-func (c *core) startCheck(op resource.Op, period uint64, now time.Time) (acts, callID, healthcheck.Start) {
+// reason not to start. Started comes with the one action it takes, the
+// call's start: one action, not acts, so that a check allocates no slice
+// for it (issue 10).
+func (c *core) startCheck(op resource.Op, period uint64, now time.Time) (action, callID, healthcheck.Start) {
 	if c.state != resource.Online || !c.checking || c.phase != phaseIdle || (period != 0 && period != c.period) {
-		return nil, 0, healthcheck.Skipped
+		return action{}, 0, healthcheck.Skipped
 	}
 	for _, k := range c.calls {
 		if k.lane == laneCheck && k.op == op {
-			return nil, 0, healthcheck.StillRunning
+			return action{}, 0, healthcheck.StillRunning
 		}
 	}
 	if c.blocked() {
-		return nil, 0, healthcheck.Skipped // the other kind runs (R5)
+		return action{}, 0, healthcheck.Skipped // the other kind runs (R5)
 	}
 	k := c.newCall(op, laneCheck, now)
-	return acts{{kind: actStart, call: k}}, k.id, healthcheck.Started
+	return action{kind: actStart, call: k}, k.id, healthcheck.Started
 }
 
 // startProbe starts Probe's IsAlive (R7). Only an Offline resource with

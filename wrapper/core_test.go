@@ -421,8 +421,12 @@ func (h *harness) report(err error) acts {
 
 func (h *harness) startCheck(op resource.Op) (acts, callID, bool) {
 	h.t.Helper()
-	a, id, st := h.c.startCheck(op, 0, h.now)
+	x, id, st := h.c.startCheck(op, 0, h.now)
 	ok := st == healthcheck.Started
+	var a acts
+	if x.kind != 0 {
+		a = acts{x}
+	}
 	h.lastStart = st
 	h.apply(fmt.Sprintf("startCheck(%v)=%d, %v", op, id, ok), a)
 	if ok != (len(a) == 1) {

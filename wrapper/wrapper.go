@@ -115,13 +115,14 @@ type running struct {
 	entered atomic.Bool                     // its goroutine has called into the resource
 
 	once     sync.Once
-	resolved chan struct{} // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
-	result   error         // written once, before resolved is closed
-	waiters  []func(error) // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved
-	fresh    bool          // a check CheckNow started (R25)
-	shared   bool          // a tick already shares this fresh check
-	timeout  *clock.Timer  // a check's or probe's time-out timer; nil when none
-	timedOut error         // set under Wrapper.mu when that time-out fired
+	resolved chan struct{}  // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
+	result   error          // written once, before resolved is closed
+	waiters  []func(error)  // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved; nil once resolved
+	waitBuf  [2]func(error) // waiters' first two, without an allocation per check (issue 10)
+	fresh    bool           // a check CheckNow started (R25)
+	shared   bool           // a tick already shares this fresh check
+	timeout  *clock.Timer   // a check's or probe's time-out timer; nil when none
+	timedOut error          // set under Wrapper.mu when that time-out fired
 }
 
 // resolve records the call's outcome once and tells its waiters. w.mu must
@@ -414,6 +415,7 @@ func (w *Wrapper) sinkAll(evs []resource.Event) {
 func (w *Wrapper) start(k call) *running {
 	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
 	r := &running{call: k, cancel: cancel}
+	r.waiters = r.waitBuf[:0] // non-nil: unresolved
 	if k.lane == laneCheck {
 		// One label for all of this wrapper's checks, made once: a check
 		// runs at a time (R5, R21), so it still finds the one goroutine.
