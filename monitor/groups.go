@@ -207,6 +207,13 @@ func (m *Monitor) depsDownLocked(e *entry) bool {
 func (m *Monitor) onlineOrdered(ctx context.Context, set map[string]*entry) error {
 	m.mu.Lock()
 	levels := m.levelsLocked(set, true)
+	// The dependencies as they are now, which the levels were made from:
+	// AddDependency and RemoveDependency change e.deps under m.mu, in
+	// place, while this runs (R37).
+	deps := make(map[*entry][]string, len(set))
+	for _, e := range set {
+		deps[e] = slices.Clone(e.deps)
+	}
 	m.mu.Unlock()
 	failed := map[string]bool{}
 	var errs []error
@@ -217,7 +224,7 @@ func (m *Monitor) onlineOrdered(ctx context.Context, set map[string]*entry) erro
 			// The goroutines of this level write failed and errs already
 			// (R37): mu guards them here too.
 			mu.Lock()
-			blocked := firstFailedDep(e, failed)
+			blocked := firstFailedDep(deps[e], failed)
 			if blocked != "" {
 				failed[e.name] = true
 				errs = append(errs, fmt.Errorf("%s: not started: its dependency %s did not come online: %w", e.name, blocked, ErrDependency))
@@ -240,8 +247,8 @@ func (m *Monitor) onlineOrdered(ctx context.Context, set map[string]*entry) erro
 	return errors.Join(errs...)
 }
 
-func firstFailedDep(e *entry, failed map[string]bool) string {
-	for _, dep := range e.deps {
+func firstFailedDep(deps []string, failed map[string]bool) string {
+	for _, dep := range deps {
 		if failed[dep] {
 			return dep
 		}
