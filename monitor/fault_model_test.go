@@ -82,6 +82,13 @@ func (h *mHarness) monitorStart(r *mRes, e resource.Event) {
 			return
 		}
 	}
+	if r.loose && h.depsOnlineAt(r, e.Time) && h.upstreamFailedAt(r, e.Time) {
+		// R72: something it depends on, directly or not, failed at this
+		// instant: it may have been taken down and brought back with its
+		// own dependencies, all at this instant, and which of those events
+		// came first is not known across resources (causal).
+		return
+	}
 	switch {
 	case e.From != resource.Failed && !r.loose:
 		h.Violate("R31: %v: the monitor brought up a resource that had not failed", e)
@@ -260,4 +267,19 @@ func latest(ts ...time.Time) time.Time {
 // window returns the times less than period before now (R33).
 func window(ts []time.Time, now time.Time, period time.Duration) []time.Time {
 	return slices.DeleteFunc(slices.Clone(ts), func(t time.Time) bool { return now.Sub(t) >= period })
+}
+
+// upstreamFailedAt says whether a resource r depends on, directly or not,
+// failed (Online or OnlinePending → Failed) at the instant t.
+func (h *mHarness) upstreamFailedAt(r *mRes, t time.Time) bool {
+	up := map[string]bool{}
+	for _, x := range h.closure(r.idx, true) {
+		if x != r {
+			up[x.name] = true
+		}
+	}
+	return slices.ContainsFunc(h.rec.Events(), func(e resource.Event) bool {
+		return up[e.Resource] && e.Time.Equal(t) && e.Kind == resource.StateChanged && e.To == resource.Failed &&
+			(e.From == resource.Online || e.From == resource.OnlinePending)
+	})
 }
