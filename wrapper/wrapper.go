@@ -222,15 +222,6 @@ type steps []step
 
 func (l *steps) add(f func()) { *l = append(*l, step{fn: f}) }
 
-// detach removes r's goroutine start, for a caller that runs r itself.
-func (l *steps) detach(r *running) {
-	for i, s := range *l {
-		if s.run == r {
-			*l = slices.Delete(*l, i, i+1)
-			return
-		}
-	}
-}
 
 // exec carries out the actions of one core step. The caller holds w.mu;
 // exec returns what must happen after the lock is released, which the caller
