@@ -222,7 +222,6 @@ type steps []step
 
 func (l *steps) add(f func()) { *l = append(*l, step{fn: f}) }
 
-
 // exec carries out the actions of one core step. The caller holds w.mu;
 // exec returns what must happen after the lock is released, which the caller
 // runs with after.
