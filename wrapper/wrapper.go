@@ -16,7 +16,6 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/resdll/resdll/healthcheck"
-	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/properties"
 	"github.com/resdll/resdll/resource"
 )
@@ -208,7 +207,37 @@ func (w *Wrapper) State() resource.State {
 
 // policies shares one resolved policy among the wrappers that have it: most
 // of a node's resources have the same (issue 10: bytes per resource).
-var policies intern.Cache[resolved]
+var policies policyCache
+
+// maxSharedPolicies is how many distinct policies policies keeps; past
+// those each wrapper gets its own copy, so churn cannot grow it.
+const maxSharedPolicies = 64
+
+// policyCache hands out one *resolved per distinct policy. Callers must not
+// change what a returned pointer points to. Safe for concurrent use. (The
+// monitor has its own, internal/intern: DESIGN keeps wrapper's imports to
+// resource and healthcheck.)
+type policyCache struct {
+	mu sync.Mutex
+	m  map[resolved]*resolved
+}
+
+// Get returns the shared copy of p.
+func (c *policyCache) Get(p resolved) *resolved {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if shared, ok := c.m[p]; ok {
+		return shared
+	}
+	if len(c.m) >= maxSharedPolicies {
+		return &p
+	}
+	if c.m == nil {
+		c.m = make(map[resolved]*resolved)
+	}
+	c.m[p] = &p
+	return &p
+}
 
 // step is one thing exec defers until the lock is released: a function to
 // call, or a call whose goroutine to start.
