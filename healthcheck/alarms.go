@@ -95,8 +95,8 @@ func (s *Scheduler) remove(a *alarm) {
 		s.down(i)
 		s.up(i)
 	}
-	if len(s.heap) == 0 {
-		s.heap = nil // a scheduler whose targets all went holds nothing
+	if len(s.heap) == 0 && cap(s.heap) > 64 {
+		s.heap = nil // a scheduler whose many targets all went holds nothing
 	}
 }
 
@@ -141,6 +141,9 @@ func (s *Scheduler) fire() {
 // tmu held.
 func (s *Scheduler) fireDue(now int64) {
 	var late []*alarm
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	defer s.staff()
 	for len(s.heap) > 0 && s.heap[0].due <= now {
 		a := s.heap[0].a
 		if t := a.timer; t != nil { // a one-shot Timer
@@ -148,7 +151,7 @@ func (s *Scheduler) fireDue(now int64) {
 			go t.f(t.gen) // t.gen: a re-arm before f runs makes this firing stale
 			continue
 		}
-		go a.run()
+		s.ready = append(s.ready, a.run)
 		if next := a.due + int64(a.interval); next > now {
 			a.due = next
 			s.heap[0].due = next
@@ -211,4 +214,49 @@ func (t *Timer) Stop() bool {
 	}
 	s.remove(&t.a)
 	return true
+}
+
+// The ticks that are due run on workers: goroutines that take due ticks
+// from s.ready one after another and end when it is empty. A worker that
+// takes a tick while others wait keeps going, so a burst of due checks
+// costs a few goroutine starts and stack growths, not one per check; and
+// whenever ticks wait, at least one worker is not inside a check, so a check
+// that blocks or hangs holds up only its own worker: no other tick waits
+// for it (Target.Check).
+
+// staff starts a worker when ticks wait and no worker is free to take
+// them. Called with wmu held.
+func (s *Scheduler) staff() {
+	if s.free == 0 && len(s.ready) > s.head {
+		s.free++
+		go s.work()
+	}
+}
+
+// work is a worker: it runs due ticks until none wait.
+func (s *Scheduler) work() {
+	s.wmu.Lock()
+	for len(s.ready) > s.head {
+		run := s.ready[s.head]
+		s.ready[s.head] = nil
+		s.head++
+		switch {
+		case s.head == len(s.ready):
+			s.ready, s.head = s.ready[:0], 0 // drained: reuse the array
+		case s.head >= 256 && 2*s.head >= len(s.ready):
+			// Never drained (a steady overload): drop the taken half,
+			// so that the array does not grow without bound.
+			n := copy(s.ready, s.ready[s.head:])
+			clear(s.ready[n:])
+			s.ready, s.head = s.ready[:n], 0
+		}
+		s.free--
+		s.staff() // this one is about to be busy: keep one free while ticks wait
+		s.wmu.Unlock()
+		run()
+		s.wmu.Lock()
+		s.free++
+	}
+	s.free--
+	s.wmu.Unlock()
 }

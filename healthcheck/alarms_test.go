@@ -176,3 +176,47 @@ func TestTimer(t *testing.T) {
 	clk.Add(time.Minute)
 	assert.Empty(t, fired)
 }
+
+// blockTarget's checks block inside Check until release is closed, as a
+// wrapper's IsAlive runs on the worker that calls Check.
+type blockTarget struct {
+	entered chan<- int
+	id      int
+	release <-chan struct{}
+}
+
+func (*blockTarget) HasLooksAlive() bool { return false }
+func (t *blockTarget) Check(_ resource.Op, done func(error)) Start {
+	t.entered <- t.id
+	<-t.release
+	done(nil)
+	return Started
+}
+func (*blockTarget) Fail(resource.Op, error) {}
+
+// R21: checks due at one instant run on the scheduler's workers, and a
+// check that blocks holds up no other: every one of them is entered while
+// the others still block.
+func TestBlockedCheckHoldsUpNoOther(t *testing.T) {
+	clk := clock.NewMock()
+	s := New(Options{Clock: clk})
+	const n = 5
+	entered := make(chan int, n)
+	release := make(chan struct{})
+	p := Policy{IsAliveInterval: time.Second, LooksAliveInterval: resource.Never, FailureThreshold: 1}
+	for i := range n {
+		reg := s.Register(&blockTarget{entered: entered, id: i, release: release}, p)
+		defer reg.Unregister()
+	}
+	clk.Add(time.Second)
+	seen := map[int]bool{}
+	for range n {
+		select {
+		case id := <-entered:
+			seen[id] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d checks due at one instant entered while the others block", len(seen), n)
+		}
+	}
+	close(release) // the workers return and end: goleak checks at the end
+}

@@ -83,8 +83,8 @@ type Target interface {
 
 	// Check runs one check, op being resource.OpIsAlive or
 	// resource.OpLooksAlive. It may run it on the calling goroutine — the
-	// scheduler calls Check on a goroutine of the tick's own, so a check
-	// that hangs holds up nothing else — or hand it to another. When it
+	// scheduler calls Check on a worker that no other tick waits for, so a
+	// check that hangs holds up nothing else — or hand it to another. When it
 	// returns Started it has called, or will call, done exactly once with
 	// the outcome: nil, the check's error, or an error wrapping
 	// resource.ErrCheckTimeout when the check did not return within the
@@ -146,6 +146,11 @@ type Scheduler struct {
 	timer    *clock.Timer // set for heap[0]; nil until the first alarm
 	timerAt  int64        // when timer is set for, if timerSet
 	timerSet bool
+
+	wmu   sync.Mutex // guards ready, head and free; taken after tmu
+	ready []func()   // due ticks waiting for a worker, from head on
+	head  int
+	free  int // workers not inside a tick
 
 	mu      sync.Mutex         // guards running, queue and inQueue
 	running int                // checks holding a slot
