@@ -276,6 +276,10 @@ func (r *registration) tick(op resource.Op) {
 
 // run starts a check of r when a slot is free, or queues it.
 func (s *Scheduler) run(r *registration, op resource.Op) {
+	if s.max == 0 { // no bound: no slots to count
+		r.check(op)
+		return
+	}
 	s.mu.Lock()
 	if s.max > 0 && s.running >= s.max {
 		k := queuedKey{r, slot(op)}
@@ -305,6 +309,9 @@ var errStillRunning = [2]error{
 // release frees a slot and starts the oldest queued tick whose target is
 // still registered.
 func (s *Scheduler) release() {
+	if s.max == 0 {
+		return
+	}
 	s.mu.Lock()
 	s.running--
 	for len(s.queue) > 0 {
