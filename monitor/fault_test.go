@@ -1244,7 +1244,7 @@ func (h *mHarness) checkEvent(e resource.Event) {
 		if escalated(e, !h.sc.NoTerminator) && r.lastKind != resource.Terminated {
 			h.Violate("R16, R17: %v without the Terminator's event before it", e)
 		}
-		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(r.f, r.pendStart, e.Time) {
+		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(r.f, r.pendStart, faulttest.WaitEnded(r.pendStart, e.Time, r.pendPol.PendingTimeout)) {
 			h.Violate("R14: %v, but no call that started before the operation (+%v) still ran", e, r.pendStart.Sub(h.Start))
 		}
 		if e.To == resource.Unknown {

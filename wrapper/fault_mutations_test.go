@@ -118,3 +118,40 @@ func TestMutationR21ThresholdLatchesOnTheNthFailure(t *testing.T) {
 		})
 	}
 }
+
+// R14, R16: an Offline that waits for an abandoned call fails with
+// ErrWorkerStuck once its own PendingTimeout passes; it escalates to
+// Terminate first, so the failure comes when Terminate ends — here after
+// the abandoned call returned meanwhile. The wait ended at the time-out,
+// with the call still running (TestFaultWrapper's model once checked the
+// event's instant instead: -rapid.seed=17488811255913179652).
+func TestR14StuckWaitEndsAtPendingTimeoutThoughTerminateComesLater(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBubble(t, rt.Caps{}, wrapper.Policy{PendingTimeout: 30 * time.Second, TerminateTimeout: 10 * time.Second,
+			IsAliveInterval: resource.Never, LooksAliveInterval: resource.Never})
+		g := rt.NewGate()
+		b.f.Script(resource.OpOnline, rt.Hang(g, nil))
+		b.f.Script(resource.OpTerminate, rt.HangUntilCancelled())
+		_, err := b.w.Online()
+		require.NoError(t, err)
+		time.Sleep(31 * time.Second) // Online abandoned at +30 s: Failed
+		synctest.Wait()
+		require.Equal(t, resource.Failed, b.w.State())
+
+		_, err = b.w.Offline() // waits for the abandoned Online (R14)
+		require.NoError(t, err)
+		time.Sleep(30 * time.Second) // its PendingTimeout: escalates to Terminate (R16)
+		synctest.Wait()
+		st := b.w.Status()
+		assert.Equal(t, resource.OfflinePending, st.State)
+		assert.True(t, st.Terminating, "R16: Terminate runs")
+		time.Sleep(5 * time.Second)
+		g.Open() // the abandoned Online returns while Terminate runs
+		synctest.Wait()
+		time.Sleep(5 * time.Second) // Terminate's TerminateTimeout
+		synctest.Wait()
+		assert.Equal(t, resource.Failed, b.w.State(), "R14, R16:%s", b.rec.Timeline())
+		assert.ErrorIs(t, b.w.Wait(t.Context()), resource.ErrWorkerStuck)
+		require.NoError(t, b.w.Close(t.Context()))
+	})
+}

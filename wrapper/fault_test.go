@@ -640,7 +640,7 @@ func (h *wHarness) checkEvent(e resource.Event) {
 		if e.Forced && e.To != resource.Offline {
 			h.Violate("R16, R17: %v forced, but not into Offline", e)
 		}
-		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(h.f, h.pendStart, e.Time) {
+		if errors.Is(e.Err, resource.ErrWorkerStuck) && !faulttest.StuckCall(h.f, h.pendStart, faulttest.WaitEnded(h.pendStart, e.Time, h.pol.PendingTimeout)) {
 			h.Violate("R14: %v, but no call that started before the operation (+%v) still ran", e, h.pendStart.Sub(h.Start))
 		}
 		if e.To.Pending() {

@@ -117,6 +117,21 @@ func StuckCall(f *rt.Fake, from, at time.Time) bool {
 	})
 }
 
+// WaitEnded returns when an operation that began at from and failed with
+// ErrWorkerStuck, in an event at at, stopped waiting for the abandoned
+// call (R14): at its own pending timeout, unless the event came first. An
+// Offline escalates to Terminate then (R16), so its event can come a
+// TerminateTimeout later, after the call returned; the wait ended before.
+func WaitEnded(from, at time.Time, pending time.Duration) time.Time {
+	if pending == resource.Never {
+		return at
+	}
+	if end := from.Add(pending); end.Before(at) {
+		return end
+	}
+	return at
+}
+
 // HungLatchBy returns when a resource Online since onlineAt, whose IsAlive
 // or LooksAlive hangs, must have latched (R21, R24): the hung check counts
 // as failed once CheckTimeout passes, and every tick of its kind that finds
