@@ -768,7 +768,7 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 		return
 	}
 	now := m.clock.Now()
-	e.restarts = append(window(e.restarts, now, e.policy.RestartPeriod), now)
+	e.restarts = append(prune(e.restarts, now, e.policy.RestartPeriod), now)
 	m.mu.Unlock()
 	m.logger.Info("restarting", "resource", e.name)
 	if _, err := e.w.Online(); err != nil {
@@ -977,9 +977,9 @@ func (m *Monitor) status(e *entry) Status {
 	now := m.clock.Now()
 	return Status{
 		Status: ws, Type: e.typ, Group: e.group,
-		Failures:    len(window(e.failures, now, e.policy.RestartPeriod)),
+		Failures:    inWindow(e.failures, now, e.policy.RestartPeriod),
 		LastFailure: e.lastFailure, LastFailureAt: e.lastFailureAt,
-		Restarts:    len(window(e.restarts, now, e.policy.RestartPeriod)),
+		Restarts:    inWindow(e.restarts, now, e.policy.RestartPeriod),
 		NextRestart: e.nextRestart, Failover: e.failover, Quarantined: q,
 	}
 }
