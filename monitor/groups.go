@@ -491,6 +491,10 @@ func (m *Monitor) orchestrate(e *entry, f func(ctx context.Context)) {
 // maintenance are left alone (R74).
 func (m *Monitor) dependencyFailed(e *entry) {
 	m.mu.Lock()
+	if len(e.rdeps) == 0 {
+		m.mu.Unlock()
+		return // nothing depends on it: no set to make (issue 10)
+	}
 	set := m.closureLocked([]string{e.name}, false)
 	delete(set, e.name)
 	for name, d := range set {
@@ -538,6 +542,10 @@ func (m *Monitor) dependencyFailed(e *entry) {
 // offline comes back once it is down (dependencyFailed).
 func (m *Monitor) dependencyOnline(e *entry) {
 	m.mu.Lock()
+	if len(e.rdeps) == 0 {
+		m.mu.Unlock()
+		return
+	}
 	var ready []*entry
 	for _, d := range m.dependentsLocked(e.name) {
 		if m.backLocked(d) {
