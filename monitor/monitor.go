@@ -830,7 +830,7 @@ func (m *Monitor) restartNow(e *entry, gen uint64) {
 		return
 	}
 	now := m.clock.Now()
-	e.restarts = append(prune(e.restarts, now, e.policy.RestartPeriod), now)
+	e.restarts = record(prune(e.restarts, now, e.policy.RestartPeriod), now)
 	m.mu.Unlock()
 	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
 		m.logger.Info("restarting", "resource", e.name)

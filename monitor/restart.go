@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/resdll/resdll/resource"
@@ -22,14 +23,14 @@ func (v verdict) String() string { return verdictNames[v] }
 
 // decide records a failure at now and says what follows (R31–R34).
 // failures are the earlier failures of the resource and restarts the
-// restarts the monitor began; it returns the failures without those older
-// than RestartPeriod (R33), with now added, reusing the array of failures
-// (the caller gives it up). A restart follows while both the failures and
-// the restarts in the window stay within RestartThreshold: a restart that
-// waited for a slow clean-up still counts in the window it happened in.
+// restarts the monitor began, each sorted (record keeps them so); it returns
+// the failures without those older than RestartPeriod (R33), with now
+// added, reusing the array of failures (the caller gives it up). A restart
+// follows while both the failures and the restarts in the window stay
+// within RestartThreshold: a restart that waited for a slow clean-up still
+// counts in the window it happened in.
 func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.Time, verdict) {
-	kept := prune(failures, now, p.RestartPeriod)
-	kept = append(kept, now)
+	kept := record(prune(failures, now, p.RestartPeriod), now)
 	switch {
 	case p.RestartAction == NoRestart:
 		return kept, stayFailed
@@ -43,27 +44,44 @@ func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.T
 	return kept, retryLater
 }
 
-// prune drops the times not less than period before now (R33), keeping the
-// order, in place: it returns ts[:k] and clears the rest of ts. A failure
-// allocates nothing once the array has room (issue 10).
-func prune(ts []time.Time, now time.Time, period time.Duration) []time.Time {
-	kept := ts[:0]
-	for _, t := range ts {
-		if now.Sub(t) < period {
-			kept = append(kept, t)
-		}
+// The failures and restarts of a resource are kept sorted by time, so those
+// that left the window (R33) are a prefix: a failure costs the few that
+// expire, not a walk over the window, however many it holds (issue 10: a
+// high RestartThreshold), and allocates nothing once the array has room.
+
+// expired returns how many of ts, sorted, are not less than period before
+// now.
+func expired(ts []time.Time, now time.Time, period time.Duration) int {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= period {
+		i++
 	}
-	clear(ts[len(kept):])
-	return kept
+	return i
 }
 
-// inWindow counts the times less than period before now (R33).
-func inWindow(ts []time.Time, now time.Time, period time.Duration) int {
-	n := 0
-	for _, t := range ts {
-		if now.Sub(t) < period {
-			n++
-		}
+// prune drops the times of ts, sorted, that are not less than period before
+// now, in place.
+func prune(ts []time.Time, now time.Time, period time.Duration) []time.Time {
+	i := expired(ts, now, period)
+	if i == 0 {
+		return ts
 	}
-	return n
+	n := copy(ts, ts[i:])
+	clear(ts[n:])
+	return ts[:n]
+}
+
+// inWindow counts the times of ts, sorted, less than period before now.
+func inWindow(ts []time.Time, now time.Time, period time.Duration) int {
+	return len(ts) - expired(ts, now, period)
+}
+
+// record adds now to ts, keeping it sorted: at the end, unless a clock set
+// back makes now earlier than the last.
+func record(ts []time.Time, now time.Time) []time.Time {
+	i := len(ts)
+	for i > 0 && now.Before(ts[i-1]) {
+		i--
+	}
+	return slices.Insert(ts, i, now)
 }
