@@ -641,7 +641,10 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 			termErr = x.ev.Err
 		}
 	}
-	s := w.settlement()
+	var s *settlement
+	if wait {
+		s = w.settlement() // made only for a Terminate that waits (issue 10)
+	}
 	later := w.exec(a)
 	w.mu.Unlock()
 	w.after(later)
