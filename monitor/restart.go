@@ -46,8 +46,8 @@ func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.T
 
 // The failures and restarts of a resource are kept sorted by time, so those
 // that left the window (R33) are a prefix: a failure costs the few that
-// expire, not a walk over the window, however many it holds (issue 10: a
-// high RestartThreshold), and allocates nothing once the array has room.
+// expire, not a walk over or a copy of the window, however many it holds
+// (issue 10: a high RestartThreshold).
 
 // expired returns how many of ts, sorted, are not less than period before
 // now.
@@ -60,15 +60,10 @@ func expired(ts []time.Time, now time.Time, period time.Duration) int {
 }
 
 // prune drops the times of ts, sorted, that are not less than period before
-// now, in place.
+// now: it reslices past them, so what stays is not copied, and the next
+// append that needs room moves only the times in the window.
 func prune(ts []time.Time, now time.Time, period time.Duration) []time.Time {
-	i := expired(ts, now, period)
-	if i == 0 {
-		return ts
-	}
-	n := copy(ts, ts[i:])
-	clear(ts[n:])
-	return ts[:n]
+	return ts[expired(ts, now, period):]
 }
 
 // inWindow counts the times of ts, sorted, less than period before now.
