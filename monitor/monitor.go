@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -169,8 +170,8 @@ type entry struct {
 	timer         *clock.Timer // the pending restart or retry
 	nextRestart   time.Time
 	cleanup       chan struct{} // closed when the Terminate after the last failure returned
-	failures      []time.Time   // within RestartPeriod (R33)
-	restarts      []time.Time   // restarts the monitor started, within RestartPeriod
+	failures      []time.Time   // within RestartPeriod (R33), sorted (record)
+	restarts      []time.Time   // restarts the monitor started, within RestartPeriod, sorted
 	lastFailure   error
 	lastFailureAt time.Time
 	failover      FailoverState
@@ -181,6 +182,11 @@ type entry struct {
 	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
 	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call; nil until the first
 	reported      map[string]bool       // deadlocks already reported, by call; nil until the first
+
+	// dependents is len(rdeps) > 0, written with rdeps under Monitor.mu and
+	// read without it: the failure and Online paths of a resource nothing
+	// depends on (most) skip the dependency work and the lock (R72).
+	dependents atomic.Bool
 }
 
 // New returns a monitor. It refuses bad options with an error naming the
@@ -346,6 +352,7 @@ func (m *Monitor) unlinkLocked(e *entry) {
 	for _, dep := range e.deps {
 		if d := m.entries[dep]; d != nil {
 			d.rdeps = slices.DeleteFunc(d.rdeps, func(s string) bool { return s == e.name })
+			d.dependents.Store(len(d.rdeps) > 0)
 		}
 	}
 }
