@@ -747,8 +747,8 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 // a goroutine of its own; a goroutine of the monitor waits for it.
 func (m *Monitor) cleanUp(c cleanUp) {
 	if _, ok := c.e.w.Resource().(resource.Terminator); !ok {
-		// m.noWait is done from the start, so Terminate cannot wait, whatever it
-		// finds; without a Terminator it never needs to.
+		// m.noWait is done from the start, so Terminate cannot wait,
+		// whatever it finds; without a Terminator it never needs to.
 		err := c.e.w.Terminate(m.noWait)
 		if !errors.Is(err, context.Canceled) {
 			m.cleanedUp(c, err)
