@@ -60,10 +60,18 @@ func expired(ts []time.Time, now time.Time, period time.Duration) int {
 }
 
 // prune drops the times of ts, sorted, that are not less than period before
-// now: it reslices past them, so what stays is not copied, and the next
-// append that needs room moves only the times in the window.
+// now. It reslices past them, so a long window is not copied, and the next
+// append that runs out of room moves only the times still in it; when no
+// more stay than went, it moves them to the front instead, so that a short
+// window (the usual one) keeps its array and a failure allocates nothing.
 func prune(ts []time.Time, now time.Time, period time.Duration) []time.Time {
-	return ts[expired(ts, now, period):]
+	i := expired(ts, now, period)
+	if i > 0 && len(ts)-i <= i {
+		n := copy(ts, ts[i:])
+		clear(ts[n:])
+		return ts[:n]
+	}
+	return ts[i:]
 }
 
 // inWindow counts the times of ts, sorted, less than period before now.

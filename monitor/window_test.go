@@ -24,6 +24,7 @@ func TestWindowSorted(t *testing.T) {
 		{"exactly period ago is out", []int{90, 95}, 100, []int{95}},
 		{"all expired", []int{1, 2, 3}, 100, nil},
 		{"clock set back", []int{95, 99, 92, 85}, 100, []int{92, 95, 99}},
+		{"most expired", []int{80, 81, 82, 95}, 100, []int{95}},
 		{"later than now counts", []int{95, 120}, 100, []int{95, 120}},
 	}
 	for _, tt := range tests {
@@ -48,5 +49,21 @@ func TestWindowSorted(t *testing.T) {
 				t.Errorf("prune(%v, %d) = %v, want %v", tt.recorded, tt.now, got, tt.want)
 			}
 		})
+	}
+}
+
+// A short window keeps its array: a resource that fails now and then
+// allocates nothing for its window (issue 10).
+func TestWindowShortNoAlloc(t *testing.T) {
+	const period = 10 * time.Second
+	var ts []time.Time
+	now := time.Unix(1000, 0)
+	ts = record(prune(ts, now, period), now)
+	allocs := testing.AllocsPerRun(100, func() {
+		now = now.Add(time.Minute) // the last one has left the window
+		ts = record(prune(ts, now, period), now)
+	})
+	if allocs != 0 || len(ts) != 1 {
+		t.Errorf("a failure per minute in a %v window: %v allocations each, %d in the window; want 0 and 1", period, allocs, len(ts))
 	}
 }
