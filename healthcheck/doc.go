@@ -9,8 +9,12 @@
 // StartupGrace (R21, R24). A tick that finds the previous check still running
 // starts none and counts as one more failed check (R21).
 //
-// The scheduler owns no goroutine: each target has timers from the injected
-// clock, and a goroutine exists only while a check runs (the target starts
-// it). The target (package wrapper's Wrapper) runs the check itself, under
-// its check timeout, caching the result; the scheduler decides only when.
+// The scheduler owns no goroutine and one timer of the injected clock,
+// however many targets it checks: their due ticks sit in a heap, and the
+// timer is set for the earliest. A goroutine exists only while a check runs
+// (the tick's; the target runs the check on it or starts its own). The
+// target (package wrapper's Wrapper) runs the check itself, under its check
+// timeout, caching the result; the scheduler decides only when. A [Timer]
+// puts a target's one-shot deadlines (the wrapper's check time-outs) on the
+// same heap.
 package healthcheck

@@ -50,3 +50,21 @@ func Example() {
 	// Output:
 	// failure: I/O error
 }
+
+// A Timer is a one-shot deadline on the scheduler's heap; the generation
+// it fires with tells a current firing from one that a re-arm made stale.
+func ExampleScheduler_Arm() {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	fired := make(chan uint64, 1)
+	var timeout healthcheck.Timer
+	gen := s.Arm(&timeout, 5*time.Second, func(g uint64) { fired <- g })
+	clk.Add(5 * time.Second)
+	fmt.Println("current firing:", <-fired == gen)
+
+	s.Arm(&timeout, 5*time.Second, func(g uint64) { fired <- g })
+	fmt.Println("stopped before it fired:", timeout.Stop())
+	// Output:
+	// current firing: true
+	// stopped before it fired: true
+}

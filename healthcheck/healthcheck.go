@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -82,8 +83,8 @@ type Target interface {
 
 	// Check runs one check, op being resource.OpIsAlive or
 	// resource.OpLooksAlive. It may run it on the calling goroutine — the
-	// scheduler calls Check on a goroutine of the tick's own, so a check
-	// that hangs holds up nothing else — or hand it to another. When it
+	// scheduler calls Check on a worker that no other tick waits for, so a
+	// check that hangs holds up nothing else — or hand it to another. When it
 	// returns Started it has called, or will call, done exactly once with
 	// the outcome: nil, the check's error, or an error wrapping
 	// resource.ErrCheckTimeout when the check did not return within the
@@ -130,13 +131,26 @@ type Options struct {
 	MaxConcurrentChecks int
 }
 
-// Scheduler runs checks on timers from its clock: two timers per target at
-// most, no goroutine of its own. It is safe for concurrent use, and its zero
-// value is not usable: call [New].
+// Scheduler runs checks on one timer from its clock, whatever the number
+// of targets: a heap of their due ticks sets it for the earliest, and no
+// goroutine runs between checks. It is safe for concurrent use, and its
+// zero value is not usable: call [New].
 type Scheduler struct {
 	clock  clock.Clock
 	logger *slog.Logger
-	max    int // MaxConcurrentChecks; 0: no bound
+	max    int       // MaxConcurrentChecks; 0: no bound
+	epoch  time.Time // the heap's zero
+
+	tmu      sync.Mutex   // guards the heap, the timer and every alarm; taken after a registration's mu
+	heap     []entry      // the armed alarms, earliest first (alarms.go)
+	timer    *clock.Timer // set for heap[0]; nil until the first alarm
+	timerAt  int64        // when timer is set for, if timerSet
+	timerSet bool
+
+	wmu   sync.Mutex // guards ready, head and free; taken after tmu
+	ready []func()   // due ticks waiting for a worker, from head on
+	head  int
+	free  int // workers not inside a tick
 
 	mu      sync.Mutex         // guards running, queue and inQueue
 	running int                // checks holding a slot
@@ -165,40 +179,44 @@ func New(opts Options) *Scheduler {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	s.epoch = s.clock.Now()
 	return s
 }
+
+// Clock returns the clock the scheduler runs on.
+func (s *Scheduler) Clock() clock.Clock { return s.clock }
 
 // Register implements [Checker]. The first IsAlive runs one IsAliveInterval
 // after registration, the first LooksAlive one LooksAliveInterval after it.
 func (s *Scheduler) Register(t Target, p Policy) Registration {
 	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
+	r.alarms[0].index, r.alarms[1].index = -1, -1
 	// Made once: a Started check calls its done exactly once (Target), and
 	// one check of a kind runs at a time, so the ticks share them.
 	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
 	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.arm(resource.OpIsAlive, true)
+	r.arm(resource.OpIsAlive, 0, false)
 	if t.HasLooksAlive() {
-		r.arm(resource.OpLooksAlive, true)
+		r.arm(resource.OpLooksAlive, 0, false)
 	}
 	return r
 }
 
-// registration is one target's timers and failure count.
+// registration is one target's place in the timer heap and its failure
+// count.
 type registration struct {
-	s    *Scheduler
-	t    Target
-	done [2]func(error) // each kind's done, handed to every Check
+	s      *Scheduler
+	t      Target
+	done   [2]func(error) // each kind's done, handed to every Check
+	alarms [2]alarm       // IsAlive, LooksAlive; guarded by s.tmu
+	off    atomic.Bool    // unregistered: a tick already on its way starts nothing
 
 	mu       sync.Mutex // guards everything below
 	policy   Policy
-	since    time.Time       // when checking began, for StartupGrace
-	timers   [2]*clock.Timer // IsAlive, LooksAlive; re-armed with Reset; nil when none
-	tokens   [2]uint64       // the token each timer's callback carries; stale callbacks carry another
-	armed    [2]bool         // the timer is set and has not fired
-	due      [2]time.Time    // when each armed tick is due
-	failures [2]int          // failed checks in a row, per kind (R24)
+	since    time.Time // when checking began, for StartupGrace
+	failures [2]int    // failed checks in a row, per kind (R24)
 	stopped  bool
 }
 
@@ -209,64 +227,59 @@ func slot(op resource.Op) int {
 	return 0
 }
 
-func (r *registration) interval(op resource.Op) time.Duration { return intervalOf(r.policy, op) }
-
-// arm schedules the next check of kind op one interval after the last one
-// was due (or after now, for the first), so ticks do not drift when a timer
-// callback runs late. Called with r.mu held.
-func (r *registration) arm(op resource.Op, first bool) {
-	d := r.interval(op)
+// arm puts the alarm of kind op in the heap, due one interval after prev
+// when hasPrev (the phase of the schedule it replaces), else one interval
+// from now; a time already past is due at once. Called with r.mu held.
+func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
+	d := intervalOf(r.policy, op)
 	if r.stopped || d <= 0 {
 		return
 	}
-	i, now := slot(op), r.s.clock.Now()
-	if first || r.due[i].IsZero() {
-		r.due[i] = now
+	s, a := r.s, &r.alarms[slot(op)]
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if a.run == nil {
+		a.run = func() { r.tick(op) } // once per kind: a tick allocates nothing
 	}
-	r.due[i] = r.due[i].Add(d)
-	if r.due[i].Before(now) {
-		r.due[i] = now // a tick was missed entirely: the next is due at once
+	now := s.now()
+	if !hasPrev {
+		prev = now
 	}
-	r.armed[i] = true
-	if t := r.timers[i]; t != nil {
-		t.Reset(r.due[i].Sub(now)) // one timer per kind for the registration's life: no allocation per tick
-		return
-	}
-	r.tokens[i]++
-	tok := r.tokens[i]
-	r.timers[i] = r.s.clock.AfterFunc(r.due[i].Sub(now), func() { r.tick(op, tok) })
+	s.remove(a)
+	a.interval = d
+	a.due = max(prev+int64(d), now)
+	s.push(a, now)
 }
 
-// disarm stops the timer of slot i. A timer that has fired already may
-// have its callback on the way: it is dropped, so that callback finds its
-// token stale, and the next arm makes a new one. Called with r.mu held.
-func (r *registration) disarm(i int) {
-	t := r.timers[i]
-	if t == nil {
-		return
+// disarm takes the alarm of slot i out of the heap and returns when its
+// last tick was due (ok false when it was not armed). Called with r.mu
+// held.
+func (r *registration) disarm(i int) (last int64, ok bool) {
+	s, a := r.s, &r.alarms[i]
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if a.index < 0 {
+		return 0, false
 	}
-	if !t.Stop() || !r.armed[i] {
-		r.timers[i] = nil
-		r.tokens[i]++
-	}
-	r.armed[i] = false
+	s.remove(a)
+	return a.due - int64(a.interval), true
 }
 
-func (r *registration) tick(op resource.Op, tok uint64) {
-	r.mu.Lock()
-	i := slot(op)
-	if r.stopped || tok != r.tokens[i] || !r.armed[i] {
-		r.mu.Unlock()
+// tick is an alarm's tick, on a goroutine of its own; the heap has already
+// set the next (R21: the next tick is due whatever this one finds).
+func (r *registration) tick(op resource.Op) {
+	if r.off.Load() {
 		return
 	}
-	r.armed[i] = false
-	r.arm(op, false) // the next tick is due whatever this one finds (R21)
-	r.mu.Unlock()
 	r.s.run(r, op)
 }
 
 // run starts a check of r when a slot is free, or queues it.
 func (s *Scheduler) run(r *registration, op resource.Op) {
+	if s.max == 0 { // no bound: no slots to count
+		r.check(op)
+		return
+	}
 	s.mu.Lock()
 	if s.max > 0 && s.running >= s.max {
 		k := queuedKey{r, slot(op)}
@@ -296,6 +309,9 @@ var errStillRunning = [2]error{
 // release frees a slot and starts the oldest queued tick whose target is
 // still registered.
 func (s *Scheduler) release() {
+	if s.max == 0 {
+		return
+	}
 	s.mu.Lock()
 	s.running--
 	for len(s.queue) > 0 {
@@ -372,22 +388,15 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.stopped {
 		return
 	}
-	old := r.policy
 	r.policy = p
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
-		i := slot(op)
-		r.disarm(i)
+		// Keep the schedule's phase: the next tick comes one new interval
+		// after the last one was due.
+		last, ok := r.disarm(slot(op))
 		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
 			continue
 		}
-		// Keep the schedule's phase: the next tick comes one new interval
-		// after the last one was due.
-		prev := time.Time{}
-		if d := intervalOf(old, op); !r.due[i].IsZero() && d > 0 {
-			prev = r.due[i].Add(-d)
-		}
-		r.due[i] = prev
-		r.arm(op, prev.IsZero())
+		r.arm(op, last, ok)
 	}
 }
 
@@ -402,6 +411,7 @@ func (r *registration) Unregister() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
+	r.off.Store(true)
 	r.disarm(0)
 	r.disarm(1)
 }

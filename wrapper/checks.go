@@ -72,9 +72,9 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
 	w.after(nil)
-	// The check runs on the scheduler's goroutine, which its timer started
-	// for this tick: a second goroutine per check would cost its start
-	// and its stack's growth (issue 10), and buy nothing.
+	// The check runs on the scheduler's worker, which no other tick
+	// waits for: a second goroutine per check would cost its start and
+	// its stack's growth (issue 10), and buy nothing.
 	w.run(r)
 	return healthcheck.Started
 }

@@ -48,29 +48,32 @@ type Wrapper struct {
 	controller resource.Controller
 	owner      resource.PropertyOwner
 
+	timeouts    *healthcheck.Scheduler // whose heap times the checks and probes out: the checker, when it is a Scheduler on the same clock
+	onCallTimer func(gen uint64)       // callTimerFired, made once
+
 	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns; made at the first (guarded by mu until then)
 	fresh  healthcheck.Fresh // R25: fresh checks share one run
 
-	mu           sync.Mutex // guards everything below, and core
-	core         *core
-	policy       *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
-	running      runningSet               // the shell's side of each call the core tracks
-	timer        *clock.Timer             // the operation deadline, nil when none is armed
-	callTimer    *clock.Timer             // a check's or probe's time-out, re-armed per call; nil until the first
-	callTimerTok uint64                   // the token callTimer's callback carries
-	timed        *running                 // the call callTimer is armed for; nil when none
-	timedFor     time.Duration            // its time-out
-	checkTag     uint64                   // labels the goroutines of this wrapper's checks (R35); 0 until the first
-	checkLabel   context.Context          // the pprof label context of checkTag
-	reg          healthcheck.Registration // while checking
-	settled      *settlement              // the current busy period's end; nil until somebody waits for it
-	closed       chan struct{}            // closed once the resource's Close has run; made when first needed
-	closing      chan struct{}            // closed when Close is called; made when first needed
-	closeCalled  bool                     // Close was called: closing is closed
-	props        properties.Values        // the current property values (R58)
-	propsDirty   bool                     // new values the resource has not been told of yet
-	outbox       []resource.Event         // events not yet delivered, in sequence order
-	delivering   bool                     // a goroutine is draining outbox
+	mu          sync.Mutex // guards everything below, and core
+	core        *core
+	policy      *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
+	running     runningSet               // the shell's side of each call the core tracks
+	timer       *clock.Timer             // the operation deadline, nil when none is armed
+	callTimer   healthcheck.Timer        // a check's or probe's time-out, re-armed per call on timeouts' heap
+	callGen     uint64                   // the generation of callTimer's last arm; older firings are stale
+	timed       *running                 // the call callTimer is armed for; nil when none
+	timedFor    time.Duration            // its time-out
+	checkTag    uint64                   // labels the goroutines of this wrapper's checks (R35); 0 until the first
+	checkLabel  context.Context          // the pprof label context of checkTag
+	reg         healthcheck.Registration // while checking
+	settled     *settlement              // the current busy period's end; nil until somebody waits for it
+	closed      chan struct{}            // closed once the resource's Close has run; made when first needed
+	closing     chan struct{}            // closed when Close is called; made when first needed
+	closeCalled bool                     // Close was called: closing is closed
+	props       properties.Values        // the current property values (R58)
+	propsDirty  bool                     // new values the resource has not been told of yet
+	outbox      []resource.Event         // events not yet delivered, in sequence order
+	delivering  bool                     // a goroutine is draining outbox
 }
 
 // runningSet is the calls that run, as the shell sees them: a handful at
@@ -179,6 +182,15 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	if w.checker == nil {
 		w.checker = healthcheck.New(healthcheck.Options{Clock: w.clock, Logger: w.logger})
 	}
+	// Call time-outs go on the scheduler's heap, which costs no runtime
+	// timer per wrapper (issue 10); on its own one when the checker is
+	// something else or runs on another clock.
+	if s, ok := w.checker.(*healthcheck.Scheduler); ok && s.Clock() == w.clock {
+		w.timeouts = s
+	} else {
+		w.timeouts = healthcheck.New(healthcheck.Options{Clock: w.clock, Logger: w.logger})
+	}
+	w.onCallTimer = w.callTimerFired
 	w.terminator, _ = res.(resource.Terminator)
 	w.looks, _ = res.(resource.LooksAliver)
 	w.closer, _ = res.(io.Closer)
@@ -722,34 +734,29 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	// The wrapper's one call timer, re-armed for each check: no
 	// allocation per check.
 	w.timed, w.timedFor = r, d
-	if w.callTimer != nil {
-		w.callTimer.Reset(d)
+	w.callGen = w.timeouts.Arm(&w.callTimer, d, w.onCallTimer)
+}
+
+// callTimerFired is callTimer's callback: the call it was armed for did
+// not return in time, unless the firing is stale (the call returned, or a
+// newer call re-armed the timer while this firing was on its way).
+func (w *Wrapper) callTimerFired(gen uint64) {
+	w.mu.Lock()
+	r, d := w.timed, w.timedFor
+	if gen != w.callGen || r == nil {
+		w.mu.Unlock()
 		return
 	}
-	w.callTimerTok++
-	tok := w.callTimerTok
-	w.callTimer = w.clock.AfterFunc(d, func() {
-		w.mu.Lock()
-		r, d := w.timed, w.timedFor
-		if tok != w.callTimerTok || r == nil {
-			w.mu.Unlock() // a stale firing: the call returned, or the timer was replaced
-			return
-		}
-		w.timed = nil
-		w.callTimedOut(r, d)
-	})
+	w.timed = nil
+	w.callTimedOut(r, d)
 }
 
 // stopCallTimeout stops r's time-out, when one is armed. Called with w.mu
 // held.
 func (w *Wrapper) stopCallTimeout(r *running) {
 	if w.timed == r {
-		w.timed = nil
-		if !w.callTimer.Stop() {
-			// It fired and its callback is on its way: the callback finds
-			// its token stale once the next check makes a new timer.
-			w.callTimer = nil
-		}
+		w.timed = nil // a firing already on its way finds it so
+		w.callTimer.Stop()
 	}
 	if r.timeout != nil {
 		r.timeout.Stop()

@@ -1,0 +1,222 @@
+package healthcheck
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/resdll/resdll/resource"
+)
+
+// checkHeap fails t unless s.heap is a min-heap on due whose entries agree
+// with their alarms.
+func checkHeap(t require.TestingT, s *Scheduler) {
+	for i, e := range s.heap {
+		require.Equal(t, int32(i), e.a.index, "entry %d's alarm knows its index", i)
+		require.Equal(t, e.a.due, e.due, "entry %d keeps its alarm's due inline", i)
+		if i > 0 {
+			require.LessOrEqual(t, s.heap[(i-1)/2].due, e.due, "entry %d is not before its parent", i)
+		}
+	}
+}
+
+// The heap stays a heap, and every alarm knows its place, whatever is
+// pushed, removed and fired; firing takes exactly the alarms that are due,
+// and the one timer is never set later than the earliest alarm.
+func TestHeapProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// The mock clock never moves, so the timer never fires: the test
+		// plays the times itself.
+		s := New(Options{Clock: clock.NewMock()})
+		var ran sync.WaitGroup
+		alarms := make([]*alarm, rapid.IntRange(1, 40).Draw(t, "alarms"))
+		for i := range alarms {
+			alarms[i] = &alarm{index: -1, interval: time.Duration(rapid.IntRange(1, 50).Draw(t, "interval")), run: ran.Done}
+		}
+		s.tmu.Lock()
+		defer s.tmu.Unlock()
+		var now int64
+		for range rapid.IntRange(1, 200).Draw(t, "steps") {
+			a := alarms[rapid.IntRange(0, len(alarms)-1).Draw(t, "alarm")]
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				s.remove(a)
+				a.due = now + int64(rapid.IntRange(0, 100).Draw(t, "due"))
+				s.push(a, now)
+			case 1:
+				s.remove(a)
+				require.Equal(t, int32(-1), a.index)
+			case 2:
+				now += int64(rapid.IntRange(0, 60).Draw(t, "advance"))
+				before := map[*alarm]int64{}
+				due := 0
+				for _, e := range s.heap {
+					before[e.a] = e.due
+					if e.due <= now {
+						due++
+					}
+				}
+				ran.Add(due)
+				s.fireDue(now)
+				s.rearm(now)
+				ran.Wait() // exactly the due ones ran: one more would panic the WaitGroup
+				for a, due := range before {
+					require.GreaterOrEqual(t, a.index, int32(0), "a ticking alarm stays in the heap")
+					switch {
+					case due > now:
+						require.Equal(t, due, a.due, "not due: not moved")
+					case due+int64(a.interval) > now:
+						require.Equal(t, due+int64(a.interval), a.due, "due: one interval on from when it was due")
+					default:
+						require.Equal(t, now, a.due, "a whole interval late: due again at once")
+					}
+				}
+			}
+			checkHeap(t, s)
+			if len(s.heap) > 0 {
+				require.True(t, s.timerSet)
+				require.LessOrEqual(t, s.timerAt, s.heap[0].due, "the timer is not set later than the earliest alarm")
+			}
+		}
+		for _, a := range alarms {
+			s.remove(a)
+		}
+		s.rearm(now)
+		require.False(t, s.timerSet, "no alarm, no timer")
+	})
+}
+
+// R20: a tick whose callback comes a whole interval late starts one check
+// and is due again at once — not one check per missed tick, and not a
+// drifting schedule.
+func TestLateTickDueAtOnce(t *testing.T) {
+	clk := clock.NewMock()
+	s := New(Options{Clock: clk})
+	var mu sync.Mutex
+	var checks []time.Time
+	started := make(chan struct{}, 10)
+	tg := &funcTarget{check: func() {
+		mu.Lock()
+		checks = append(checks, clk.Now())
+		mu.Unlock()
+		started <- struct{}{}
+	}}
+	reg := s.Register(tg, Policy{IsAliveInterval: time.Second, LooksAliveInterval: resource.Never, FailureThreshold: 1})
+	defer reg.Unregister()
+
+	s.tmu.Lock()
+	s.timer.Stop() // the callback comes late: as if the process had stalled
+	s.timerSet = false
+	s.tmu.Unlock()
+	clk.Add(3500 * time.Millisecond)
+	s.fire()
+	<-started
+	s.tmu.Lock()
+	a := &reg.(*registration).alarms[0]
+	assert.Equal(t, s.now(), a.due, "due again at once")
+	s.tmu.Unlock()
+	clk.Add(0) // fires the timer set for now
+	<-started
+	clk.Add(time.Second)
+	<-started
+	mu.Lock()
+	defer mu.Unlock()
+	at := make([]time.Duration, len(checks))
+	for i, c := range checks {
+		at[i] = c.Sub(s.epoch)
+	}
+	assert.Equal(t, []time.Duration{3500 * time.Millisecond, 3500 * time.Millisecond, 4500 * time.Millisecond}, at)
+}
+
+// funcTarget runs check, synchronously, for each IsAlive.
+type funcTarget struct{ check func() }
+
+func (*funcTarget) HasLooksAlive() bool { return false }
+func (t *funcTarget) Check(_ resource.Op, done func(error)) Start {
+	t.check()
+	done(nil)
+	return Started
+}
+func (*funcTarget) Fail(resource.Op, error) {}
+
+// A Timer fires once after its time with the generation of its arm; a
+// re-arm makes a firing on its way stale, Stop reports whether it stopped
+// one, and a stopped Timer leaves nothing in the heap.
+func TestTimer(t *testing.T) {
+	clk := clock.NewMock()
+	s := New(Options{Clock: clk})
+	fired := make(chan uint64, 4)
+	f := func(gen uint64) { fired <- gen }
+	var tm Timer
+	assert.False(t, tm.Stop(), "a zero Timer is stopped")
+
+	g1 := s.Arm(&tm, time.Second, f)
+	clk.Add(999 * time.Millisecond)
+	assert.Empty(t, fired)
+	clk.Add(time.Millisecond)
+	assert.Equal(t, g1, <-fired)
+	assert.False(t, tm.Stop(), "fired: nothing to stop")
+
+	g2 := s.Arm(&tm, time.Second, f)
+	assert.NotEqual(t, g1, g2)
+	g3 := s.Arm(&tm, 2*time.Second, f) // re-armed: the first arm's time no longer counts
+	clk.Add(time.Second)
+	assert.Empty(t, fired)
+	clk.Add(time.Second)
+	assert.Equal(t, g3, <-fired)
+
+	s.Arm(&tm, time.Second, f)
+	assert.True(t, tm.Stop())
+	assert.Empty(t, s.heap)
+	clk.Add(time.Minute)
+	assert.Empty(t, fired)
+}
+
+// blockTarget's checks block inside Check until release is closed, as a
+// wrapper's IsAlive runs on the worker that calls Check.
+type blockTarget struct {
+	entered chan<- int
+	id      int
+	release <-chan struct{}
+}
+
+func (*blockTarget) HasLooksAlive() bool { return false }
+func (t *blockTarget) Check(_ resource.Op, done func(error)) Start {
+	t.entered <- t.id
+	<-t.release
+	done(nil)
+	return Started
+}
+func (*blockTarget) Fail(resource.Op, error) {}
+
+// R21: checks due at one instant run on the scheduler's workers, and a
+// check that blocks holds up no other: every one of them is entered while
+// the others still block.
+func TestBlockedCheckHoldsUpNoOther(t *testing.T) {
+	clk := clock.NewMock()
+	s := New(Options{Clock: clk})
+	const n = 5
+	entered := make(chan int, n)
+	release := make(chan struct{})
+	p := Policy{IsAliveInterval: time.Second, LooksAliveInterval: resource.Never, FailureThreshold: 1}
+	for i := range n {
+		reg := s.Register(&blockTarget{entered: entered, id: i, release: release}, p)
+		defer reg.Unregister()
+	}
+	clk.Add(time.Second)
+	seen := map[int]bool{}
+	for range n {
+		select {
+		case id := <-entered:
+			seen[id] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d checks due at one instant entered while the others block", len(seen), n)
+		}
+	}
+	close(release) // the workers return and end: goleak checks at the end
+}
