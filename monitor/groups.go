@@ -54,6 +54,7 @@ func (m *Monitor) addDependencyLocked(d *entry, dependency string) error {
 	d.deps = append(d.deps, dependency)
 	slices.Sort(d.deps)
 	dep.rdeps = append(dep.rdeps, d.name)
+	dep.dependents.Store(true)
 	return nil
 }
 
@@ -86,6 +87,7 @@ func (m *Monitor) RemoveDependency(dependent, dependency string) error {
 	d.deps = slices.DeleteFunc(d.deps, func(s string) bool { return s == dependency })
 	if dep := m.entries[dependency]; dep != nil {
 		dep.rdeps = slices.DeleteFunc(dep.rdeps, func(s string) bool { return s == dependent })
+		dep.dependents.Store(len(dep.rdeps) > 0)
 	}
 	return nil
 }
@@ -490,6 +492,9 @@ func (m *Monitor) orchestrate(e *entry, f func(ctx context.Context)) {
 // policy, and brought back in order once e is Online again. Resources in
 // maintenance are left alone (R74).
 func (m *Monitor) dependencyFailed(e *entry) {
+	if !e.dependents.Load() {
+		return // nothing depends on it (issue 10: no lock, no set to make)
+	}
 	m.mu.Lock()
 	set := m.closureLocked([]string{e.name}, false)
 	delete(set, e.name)
@@ -537,6 +542,9 @@ func (m *Monitor) dependencyFailed(e *entry) {
 // dependencies, once all of theirs are Online (R72). One still being taken
 // offline comes back once it is down (dependencyFailed).
 func (m *Monitor) dependencyOnline(e *entry) {
+	if !e.dependents.Load() {
+		return // nothing depends on it: every restart's worker passes here, and need not take m.mu (issue 10)
+	}
 	m.mu.Lock()
 	var ready []*entry
 	for _, d := range m.dependentsLocked(e.name) {

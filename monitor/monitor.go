@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -142,6 +143,10 @@ type Monitor struct {
 	life context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+	// noWait is done from the start: a call given it returns at once
+	// rather than wait (the clean-up's Terminate on a delivering
+	// goroutine).
+	noWait context.Context
 
 	mu      sync.Mutex // guards entries, closed, private and every entry's policy state
 	entries map[string]*entry
@@ -165,8 +170,8 @@ type entry struct {
 	timer         *clock.Timer // the pending restart or retry
 	nextRestart   time.Time
 	cleanup       chan struct{} // closed when the Terminate after the last failure returned
-	failures      []time.Time   // within RestartPeriod (R33)
-	restarts      []time.Time   // restarts the monitor started, within RestartPeriod
+	failures      []time.Time   // within RestartPeriod (R33), sorted (record)
+	restarts      []time.Time   // restarts the monitor started, within RestartPeriod, sorted
 	lastFailure   error
 	lastFailureAt time.Time
 	failover      FailoverState
@@ -177,6 +182,11 @@ type entry struct {
 	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
 	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call; nil until the first
 	reported      map[string]bool       // deadlocks already reported, by call; nil until the first
+
+	// dependents is len(rdeps) > 0, written with rdeps under Monitor.mu and
+	// read without it: the failure and Online paths of a resource nothing
+	// depends on (most) skip the dependency work and the lock (R72).
+	dependents atomic.Bool
 }
 
 // New returns a monitor. It refuses bad options with an error naming the
@@ -235,6 +245,9 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m.checks = healthcheck.New(healthcheck.Options{Clock: m.clock, Logger: m.logger, MaxConcurrentChecks: opts.MaxConcurrentChecks})
 	m.life, m.stop = context.WithCancel(context.Background())
+	var cancel context.CancelFunc
+	m.noWait, cancel = context.WithCancel(context.Background())
+	cancel()
 	return m, nil
 }
 
@@ -339,6 +352,7 @@ func (m *Monitor) unlinkLocked(e *entry) {
 	for _, dep := range e.deps {
 		if d := m.entries[dep]; d != nil {
 			d.rdeps = slices.DeleteFunc(d.rdeps, func(s string) bool { return s == e.name })
+			d.dependents.Store(len(d.rdeps) > 0)
 		}
 	}
 }
@@ -438,8 +452,13 @@ func (m *Monitor) quarantined(e *entry) bool {
 	if m.deadlock == resource.Never {
 		return false
 	}
-	old := e.w.Status().OldestAbandoned
-	return !old.IsZero() && m.clock.Now().Sub(old) >= m.deadlock
+	return m.quarantinedIn(e.w.Status())
+}
+
+// quarantinedIn is quarantined, from a status of the resource's wrapper.
+func (m *Monitor) quarantinedIn(st wrapper.Status) bool {
+	old := st.OldestAbandoned
+	return m.deadlock != resource.Never && !old.IsZero() && m.clock.Now().Sub(old) >= m.deadlock
 }
 
 // Online brings a resource online (R10): it returns at once with its
@@ -641,8 +660,11 @@ func (m *Monitor) onEvent(e *entry, ev resource.Event) {
 	if ev.Kind == resource.StateChanged {
 		switch {
 		case ev.To == resource.Failed && (ev.From == resource.Online || ev.From == resource.OnlinePending):
-			m.onFailure(e, ev)
+			c, ok := m.onFailure(e, ev)
 			m.dependencyFailed(e) // R72
+			if ok {
+				m.cleanUp(c)
+			}
 		case ev.To == resource.Online:
 			defer m.dependencyOnline(e) // R72, after the event is out
 		}
@@ -650,21 +672,33 @@ func (m *Monitor) onEvent(e *entry, ev resource.Event) {
 	m.publish(ev)
 }
 
-// onFailure applies R31–R34 to one failure: the resource's work is
-// terminated (it stays Failed, R17) and, by the verdict, a restart or a
-// retry is scheduled or a failover requested.
-func (m *Monitor) onFailure(e *entry, ev resource.Event) {
+// cleanUp is what follows one failure once the policy decided (R31): the
+// Terminate of the resource's work, then the verdict's next step.
+type cleanUp struct {
+	e       *entry
+	err     error // the failure
+	gen     uint64
+	v       verdict
+	done    chan struct{} // closed once the Terminate returned
+	restart bool          // NoDelay: restart once the Terminate returned
+}
+
+// onFailure applies R31–R34 to one failure: by the verdict, a restart or a
+// retry is scheduled or a failover request prepared; the clean-up it
+// returns (ok false: none) terminates the resource's work (it stays Failed,
+// R17) and carries the verdict out.
+func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 	m.mu.Lock()
 	if m.closed || e.removed {
 		m.mu.Unlock()
-		return
+		return c, false
 	}
 	now := m.clock.Now()
 	e.lastFailure, e.lastFailureAt = ev.Err, now
 	m.cancelTimersLocked(e)
 	if e.w.Status().Maintenance {
 		m.mu.Unlock()
-		return // R74: in maintenance the monitor starts no restart, Terminate or failover
+		return c, false // R74: in maintenance the monitor starts no restart, Terminate or failover
 	}
 	var v verdict
 	if m.depsDownLocked(e) {
@@ -675,10 +709,9 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 	} else {
 		e.failures, v = decide(*e.policy, e.failures, e.restarts, now)
 	}
-	gen, nFailures := e.gen, len(e.failures)
-	cleanup := make(chan struct{})
-	e.cleanup = cleanup
-	inline := false // restart in the clean-up goroutine, once Terminate returned
+	c = cleanUp{e: e, err: ev.Err, gen: e.gen, v: v, done: make(chan struct{})}
+	e.cleanup = c.done
+	nFailures := len(e.failures)
 	switch v {
 	case restartLater:
 		delay := e.policy.RestartDelay
@@ -686,42 +719,72 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) {
 			delay += time.Duration(m.rand(int64(m.jitter)))
 		}
 		if delay <= 0 {
-			// NoDelay: one goroutine terminates, then restarts, rather
-			// than a second one waiting for the first (failure →
-			// restart latency, issue 10).
-			e.nextRestart, inline = now, true
+			// NoDelay: the clean-up restarts the resource as soon as its
+			// Terminate returned, with no timer and no goroutine waiting
+			// for it (failure → restart latency, issue 10).
+			e.nextRestart, c.restart = now, true
 			break
 		}
-		m.armLocked(e, delay, func() { m.restart(e, gen, cleanup) })
+		gen, done := c.gen, c.done
+		m.armLocked(e, delay, func() { m.restart(e, gen, done) })
 	case retryLater:
-		m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
+		gen, done := c.gen, c.done
+		m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, done) })
 	}
 	m.mu.Unlock()
-	m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", nFailures, "verdict", v.String())
+	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
+		m.logger.Info("resource failed", "resource", e.name, "op", ev.Op, "err", ev.Err, "failures", nFailures, "verdict", v.String())
+	}
+	return c, true
+}
 
-	m.wg.Go(func() {
-		if err := e.w.Terminate(m.life); err != nil {
-			m.logger.Warn("terminate after failure", "resource", e.name, "err", err)
-		}
-		if inline {
-			close(cleanup)
-			m.restart(e, gen, cleanup)
+// cleanUp terminates the work of the failed resource (R31, R17: it stays
+// Failed), then carries out the verdict. A resource without a Terminator is
+// terminated at once — there is nothing to call and nothing to wait for —
+// so that is done here, on the goroutine that delivers the failure, and a
+// NoDelay restart starts from here too: the failure reaches the restart's
+// worker with one goroutine start, not two (issue 10). A Terminator runs in
+// a goroutine of its own; a goroutine of the monitor waits for it.
+func (m *Monitor) cleanUp(c cleanUp) {
+	if _, ok := c.e.w.Resource().(resource.Terminator); !ok {
+		// m.noWait is done from the start, so Terminate cannot wait,
+		// whatever it finds; without a Terminator it never needs to.
+		err := c.e.w.Terminate(m.noWait)
+		if !errors.Is(err, context.Canceled) {
+			m.cleanedUp(c, err)
 			return
 		}
-		defer close(cleanup)
-		if v != requestFailover {
-			return
-		}
-		m.mu.Lock()
-		if gen != e.gen || m.closed || e.removed || e.w.Status().Maintenance { // R74: no failover in maintenance
-			m.mu.Unlock()
-			return
-		}
-		e.failover = FailoverRequested
+		// Not expected: a termination goes on after all. Wait for it as
+		// for a Terminator.
+		m.wg.Go(func() { m.cleanedUp(c, c.e.w.Wait(m.life)) })
+		return
+	}
+	m.wg.Go(func() { m.cleanedUp(c, c.e.w.Terminate(m.life)) })
+}
+
+// cleanedUp carries out c's verdict once its Terminate returned with err.
+func (m *Monitor) cleanedUp(c cleanUp, err error) {
+	e := c.e
+	if err != nil {
+		m.logger.Warn("terminate after failure", "resource", e.name, "err", err)
+	}
+	close(c.done)
+	if c.restart {
+		m.restartNow(e, c.gen)
+		return
+	}
+	if c.v != requestFailover {
+		return
+	}
+	m.mu.Lock()
+	if c.gen != e.gen || m.closed || e.removed || e.w.Status().Maintenance { // R74: no failover in maintenance
 		m.mu.Unlock()
-		m.logger.Warn("failover requested", "resource", e.name, "group", e.group)
-		_ = e.w.Emit(resource.Event{Kind: resource.FailoverRequested, Group: e.group, Err: ev.Err})
-	})
+		return
+	}
+	e.failover = FailoverRequested
+	m.mu.Unlock()
+	m.logger.Warn("failover requested", "resource", e.name, "group", e.group)
+	_ = e.w.Emit(resource.Event{Kind: resource.FailoverRequested, Group: e.group, Err: c.err})
 }
 
 // armLocked schedules f after d as e's pending restart or retry. Called
@@ -743,21 +806,27 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 	case <-m.life.Done():
 		return
 	}
+	m.restartNow(e, gen)
+}
+
+// restartNow is restart once the clean-up Terminate has returned.
+func (m *Monitor) restartNow(e *entry, gen uint64) {
 	m.mu.Lock()
 	if gen != e.gen || m.closed || e.removed {
 		m.mu.Unlock()
 		return
 	}
 	e.timer, e.nextRestart = nil, time.Time{}
-	if e.w.State() != resource.Failed {
+	st := e.w.Status()
+	if st.State != resource.Failed {
 		m.mu.Unlock()
 		return // someone else moved it (an operator, a group move): no restart
 	}
-	if e.w.Status().Maintenance {
+	if st.Maintenance {
 		m.mu.Unlock()
 		return // R74: in maintenance the monitor starts no restart
 	}
-	if m.quarantined(e) {
+	if m.quarantinedIn(st) {
 		e.deferred = true // R35: the restart waits for the hung call
 		m.mu.Unlock()
 		return
@@ -768,9 +837,11 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 		return
 	}
 	now := m.clock.Now()
-	e.restarts = append(window(e.restarts, now, e.policy.RestartPeriod), now)
+	e.restarts = record(prune(e.restarts, now, e.policy.RestartPeriod), now)
 	m.mu.Unlock()
-	m.logger.Info("restarting", "resource", e.name)
+	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
+		m.logger.Info("restarting", "resource", e.name)
+	}
 	if _, err := e.w.Online(); err != nil {
 		m.logger.Warn("restart refused", "resource", e.name, "err", err)
 	}
@@ -977,9 +1048,9 @@ func (m *Monitor) status(e *entry) Status {
 	now := m.clock.Now()
 	return Status{
 		Status: ws, Type: e.typ, Group: e.group,
-		Failures:    len(window(e.failures, now, e.policy.RestartPeriod)),
+		Failures:    inWindow(e.failures, now, e.policy.RestartPeriod),
 		LastFailure: e.lastFailure, LastFailureAt: e.lastFailureAt,
-		Restarts:    len(window(e.restarts, now, e.policy.RestartPeriod)),
+		Restarts:    inWindow(e.restarts, now, e.policy.RestartPeriod),
 		NextRestart: e.nextRestart, Failover: e.failover, Quarantined: q,
 	}
 }

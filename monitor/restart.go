@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/resdll/resdll/resource"
@@ -20,20 +21,20 @@ var verdictNames = [...]string{"stay failed", "restart", "request failover", "re
 
 func (v verdict) String() string { return verdictNames[v] }
 
-// decide records a failure at now and says what follows (R31–R34). It is
-// pure: failures are the earlier failures of the resource and restarts the
-// restarts the monitor began; it returns the failures without those older
-// than RestartPeriod (R33), with now added. A restart follows while both
-// the failures and the restarts in the window stay within RestartThreshold:
-// a restart that waited for a slow clean-up still counts in the window it
-// happened in.
+// decide records a failure at now and says what follows (R31–R34).
+// failures are the earlier failures of the resource and restarts the
+// restarts the monitor began, each sorted (record keeps them so); it returns
+// the failures without those older than RestartPeriod (R33), with now
+// added, reusing the array of failures (the caller gives it up). A restart
+// follows while both the failures and the restarts in the window stay
+// within RestartThreshold: a restart that waited for a slow clean-up still
+// counts in the window it happened in.
 func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.Time, verdict) {
-	kept := window(failures, now, p.RestartPeriod)
-	kept = append(kept, now)
+	kept := record(prune(failures, now, p.RestartPeriod), now)
 	switch {
 	case p.RestartAction == NoRestart:
 		return kept, stayFailed
-	case len(kept) <= p.RestartThreshold && len(window(restarts, now, p.RestartPeriod)) < p.RestartThreshold:
+	case len(kept) <= p.RestartThreshold && inWindow(restarts, now, p.RestartPeriod) < p.RestartThreshold:
 		return kept, restartLater
 	case p.RestartAction == RestartAndFailover:
 		return kept, requestFailover
@@ -43,14 +44,47 @@ func decide(p resolved, failures, restarts []time.Time, now time.Time) ([]time.T
 	return kept, retryLater
 }
 
-// window returns the failures less than period before now (R33), in a new
-// slice.
-func window(failures []time.Time, now time.Time, period time.Duration) []time.Time {
-	var kept []time.Time
-	for _, t := range failures {
-		if now.Sub(t) < period {
-			kept = append(kept, t)
-		}
+// The failures and restarts of a resource are kept sorted by time, so those
+// that left the window (R33) are a prefix: a failure costs the few that
+// expire, not a walk over or a copy of the window, however many it holds
+// (issue 10: a high RestartThreshold).
+
+// expired returns how many of ts, sorted, are not less than period before
+// now.
+func expired(ts []time.Time, now time.Time, period time.Duration) int {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= period {
+		i++
 	}
-	return kept
+	return i
+}
+
+// prune drops the times of ts, sorted, that are not less than period before
+// now. It reslices past them, so a long window is not copied, and the next
+// append that runs out of room moves only the times still in it; when no
+// more stay than went, it moves them to the front instead, so that a short
+// window (the usual one) keeps its array and a failure allocates nothing.
+func prune(ts []time.Time, now time.Time, period time.Duration) []time.Time {
+	i := expired(ts, now, period)
+	if i > 0 && len(ts)-i <= i {
+		n := copy(ts, ts[i:])
+		clear(ts[n:])
+		return ts[:n]
+	}
+	return ts[i:]
+}
+
+// inWindow counts the times of ts, sorted, less than period before now.
+func inWindow(ts []time.Time, now time.Time, period time.Duration) int {
+	return len(ts) - expired(ts, now, period)
+}
+
+// record adds now to ts, keeping it sorted: at the end, unless a clock set
+// back makes now earlier than the last.
+func record(ts []time.Time, now time.Time) []time.Time {
+	i := len(ts)
+	for i > 0 && now.Before(ts[i-1]) {
+		i--
+	}
+	return slices.Insert(ts, i, now)
 }

@@ -72,7 +72,7 @@ type Wrapper struct {
 	closeCalled bool                     // Close was called: closing is closed
 	props       properties.Values        // the current property values (R58)
 	propsDirty  bool                     // new values the resource has not been told of yet
-	outbox      []resource.Event         // events not yet delivered, in sequence order
+	outbox      []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
 	delivering  bool                     // a goroutine is draining outbox
 }
 
@@ -340,7 +340,7 @@ func (w *Wrapper) execArm(x *action) {
 }
 
 func (w *Wrapper) execEmit(ev *resource.Event) {
-	w.outbox = append(w.outbox, *ev)
+	w.outbox = append(w.outbox, ev) // the core's own copy: no second one per event (issue 10)
 	if ev.Err != nil {
 		w.logger.Info("event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
 	}
@@ -424,7 +424,7 @@ func (w *Wrapper) deliver() {
 
 // sinkAll hands evs to the sink. If the sink panics, delivery is handed
 // back before the panic goes on, so later events still flow.
-func (w *Wrapper) sinkAll(evs []resource.Event) {
+func (w *Wrapper) sinkAll(evs []*resource.Event) {
 	if w.sink == nil {
 		return
 	}
@@ -437,7 +437,7 @@ func (w *Wrapper) sinkAll(evs []resource.Event) {
 		}
 	}()
 	for _, e := range evs {
-		w.sink(e)
+		w.sink(*e)
 	}
 }
 
@@ -653,7 +653,10 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 			termErr = x.ev.Err
 		}
 	}
-	s := w.settlement()
+	var s *settlement
+	if wait {
+		s = w.settlement() // made only for a Terminate that waits (issue 10)
+	}
 	later := w.exec(a)
 	w.mu.Unlock()
 	w.after(later)
