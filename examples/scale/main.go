@@ -316,15 +316,14 @@ func (r *report) failures(name string) {
 		restarted.Add(1)
 		done <- struct{}{}
 	})
-	settle := func() {
-		if o, ok := sys.(*oursFail); ok {
-			o.settle()
-		}
-	}
+	o, ours := sys.(*oursFail)
 	for i := range c.sparse {
-		sys.fail(i * c.failN / c.sparse)
+		idx := i * c.failN / c.sparse
+		sys.fail(idx)
 		<-done
-		settle()
+		if ours {
+			o.settleOne(idx) // Online again before the next failure
+		}
 	}
 	p50, p99 := lat.quantiles()
 	r.set("sparse failure→restart p50 µs", name, us(p50))
@@ -348,7 +347,9 @@ wait:
 		}
 	}
 	drain := time.Duration(mono() - t0)
-	settle()
+	if ours {
+		o.settle()
+	}
 	sys.teardown()
 	p50, p99 = lat.quantiles()
 	r.set("storm failure→restart p50 µs", name, us(p50))
