@@ -206,7 +206,7 @@ func (h *mHarness) checkChange(r *mRes, e resource.Event) {
 			// have been started after an offline in flight looked (a
 			// conflicting command): not checked.
 			x := h.res[dep.From]
-			if dep.To == r.idx && edge.armed && !x.removed && !x.inMaint(e.Time, e.Time) && x.opStartAt.Before(h.restAt) {
+			if dep.To == r.idx && edge.armed && !x.removed && !x.inMaint(e.Time, e.Time) && x.opStartAt.Before(h.restBefore(e.Time)) {
 				if !slices.ContainsFunc(x.statesAt(e.Time), func(s resource.State) bool { return !up(s) }) {
 					h.Violate("R70: %v while its dependent %s was %v", e, x.name, x.statesAt(e.Time))
 				}
@@ -221,7 +221,7 @@ func (h *mHarness) checkChange(r *mRes, e resource.Event) {
 	// R72, R74: the monitor leaves a resource in maintenance alone: what
 	// takes it down is the operator's (or a command in flight when it began).
 	down := e.To == resource.OfflinePending || e.To == resource.Offline && running(e.From)
-	if down && r.maint == maintOn && r.maintAt.Before(h.restAt) && r.opStopAt.Before(h.restAt) {
+	if rest := h.restBefore(e.Time); down && r.maint == maintOn && r.maintAt.Before(rest) && r.opStopAt.Before(rest) {
 		h.Violate("R72, R74: %v: the monitor took down a resource in maintenance since +%v", e, r.maintAt.Sub(h.Start))
 	}
 	if e.To == resource.Online && e.Op == resource.OpProbe {
@@ -607,6 +607,18 @@ func (h *mHarness) checkRemoved(r *mRes) {
 	}
 }
 
+// restBefore returns the last rest before t. A step's events are checked
+// after the step, when a rest at their own instant may already be recorded;
+// that rest came after them, and what they did was in flight before it (an
+// operator's Offline waiting for a dependent's Terminate, which the step
+// ended).
+func (h *mHarness) restBefore(t time.Time) time.Time {
+	if h.restAt.Before(t) {
+		return h.restAt
+	}
+	return h.restPrev
+}
+
 // checkQuiet checks what must hold once things rest — nothing pending,
 // no Terminate running, no group call in flight: R72's duties are done,
 // every declared dependency is armed, and with no call running at all the
@@ -625,7 +637,9 @@ func (h *mHarness) checkQuiet(now time.Time) {
 	if !quiet {
 		return
 	}
-	h.restAt = now
+	if now.After(h.restAt) {
+		h.restPrev, h.restAt = h.restAt, now
+	}
 	for _, o := range h.obliged {
 		if o.x.removed {
 			continue

@@ -732,6 +732,7 @@ type mHarness struct {
 	// R70–R74 (fault_groups_test.go).
 	deps      map[mEdge]*depEdge // the dependencies declared and not withdrawn
 	restAt    time.Time          // the last check where nothing was pending and no group call ran
+	restPrev  time.Time          // the one before restAt (see restBefore)
 	obliged   []takeDown         // R72: dependents a failure must take offline
 	results   []*callResult      // what the group, maintenance and Remove callers returned
 	resMu     sync.Mutex         // guards results: callers append
