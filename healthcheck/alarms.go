@@ -123,9 +123,9 @@ func (s *Scheduler) rearm(now int64) {
 	s.timer.Reset(d)
 }
 
-// fire is the timer's callback: it starts the check of every alarm that is
-// due, each on a goroutine of its own (a check may run on it and hang), and
-// moves each alarm one interval on from when it was due, so that ticks do
+// fire is the timer's callback: it hands the tick of every alarm that is
+// due to the workers (below), a Timer's firing to a goroutine of its own,
+// and moves each alarm one interval on from when it was due, so that ticks do
 // not drift when the callback runs late (R20). An alarm that has fallen a
 // whole interval behind is due again at once, not once per missed tick.
 func (s *Scheduler) fire() {
