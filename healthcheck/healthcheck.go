@@ -211,13 +211,12 @@ type registration struct {
 	t      Target
 	done   [2]func(error) // each kind's done, handed to every Check
 	alarms [2]alarm       // IsAlive, LooksAlive; guarded by s.tmu
-	off    atomic.Bool    // unregistered: a tick already on its way starts nothing
+	off    atomic.Bool    // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
 	mu       sync.Mutex // guards everything below
 	policy   Policy
 	since    time.Time // when checking began, for StartupGrace
 	failures [2]int    // failed checks in a row, per kind (R24)
-	stopped  bool
 }
 
 func slot(op resource.Op) int {
@@ -232,7 +231,7 @@ func slot(op resource.Op) int {
 // from now; a time already past is due at once. Called with r.mu held.
 func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 	d := intervalOf(r.policy, op)
-	if r.stopped || d <= 0 {
+	if r.off.Load() || d <= 0 {
 		return
 	}
 	s, a := r.s, &r.alarms[slot(op)]
@@ -318,7 +317,7 @@ func (s *Scheduler) release() {
 		q := s.queue[0]
 		s.queue = s.queue[1:]
 		delete(s.inQueue, queuedKey{q.r, slot(q.op)})
-		if q.r.isStopped() {
+		if q.r.off.Load() {
 			continue
 		}
 		s.running++
@@ -330,12 +329,6 @@ func (s *Scheduler) release() {
 		return
 	}
 	s.mu.Unlock()
-}
-
-func (r *registration) isStopped() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stopped
 }
 
 // check runs one check of r holding a slot, and frees the slot when the
@@ -355,7 +348,7 @@ func (r *registration) check(op resource.Op) {
 // result counts one check's outcome and fails the target at the threshold.
 func (r *registration) result(op resource.Op, err error) {
 	r.mu.Lock()
-	if r.stopped {
+	if r.off.Load() {
 		r.mu.Unlock()
 		return
 	}
@@ -385,7 +378,7 @@ func (r *registration) result(op resource.Op, err error) {
 func (r *registration) SetPolicy(p Policy) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.stopped {
+	if r.off.Load() {
 		return
 	}
 	r.policy = p
@@ -410,7 +403,6 @@ func intervalOf(p Policy, op resource.Op) time.Duration {
 func (r *registration) Unregister() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stopped = true
 	r.off.Store(true)
 	r.disarm(0)
 	r.disarm(1)
