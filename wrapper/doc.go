@@ -3,8 +3,8 @@
 // Resource Monitor.
 //
 // A [Wrapper] runs each entry point of a resource.Resource in a goroutine of
-// its own (a scheduled health check on the goroutine its tick's timer
-// started): Online and Offline return at once with the pending state (R10)
+// its own (a scheduled health check on the scheduler's worker, which no
+// other check waits for): Online and Offline return at once with the pending state (R10)
 // and complete as events; a pending timeout on the injected clock fails an
 // operation that hangs, and its call is tracked as abandoned until it
 // returns (R11, R14); a worker may report progress or declare that it waits
