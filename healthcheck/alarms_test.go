@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -148,33 +149,43 @@ func (*funcTarget) Fail(resource.Op, error) {}
 // re-arm makes a firing on its way stale, Stop reports whether it stopped
 // one, and a stopped Timer leaves nothing in the heap.
 func TestTimer(t *testing.T) {
-	clk := clock.NewMock()
-	s := New(Options{Clock: clk})
-	fired := make(chan uint64, 4)
-	f := func(gen uint64) { fired <- gen }
-	var tm Timer
-	assert.False(t, tm.Stop(), "a zero Timer is stopped")
+	// A bubble: synctest.Wait makes "nothing fired" exact, where a mock
+	// clock could return before a wrong firing arrived.
+	synctest.Test(t, func(t *testing.T) {
+		s := New(Options{Clock: clock.New()})
+		fired := make(chan uint64, 4)
+		f := func(gen uint64) { fired <- gen }
+		var tm Timer
+		assert.False(t, tm.Stop(), "a zero Timer is stopped")
 
-	g1 := s.Arm(&tm, time.Second, f)
-	clk.Add(999 * time.Millisecond)
-	assert.Empty(t, fired)
-	clk.Add(time.Millisecond)
-	assert.Equal(t, g1, <-fired)
-	assert.False(t, tm.Stop(), "fired: nothing to stop")
+		g1 := s.Arm(&tm, time.Second, f)
+		time.Sleep(999 * time.Millisecond)
+		synctest.Wait()
+		assert.Empty(t, fired)
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		require.Len(t, fired, 1)
+		assert.Equal(t, g1, <-fired)
+		assert.False(t, tm.Stop(), "fired: nothing to stop")
 
-	g2 := s.Arm(&tm, time.Second, f)
-	assert.NotEqual(t, g1, g2)
-	g3 := s.Arm(&tm, 2*time.Second, f) // re-armed: the first arm's time no longer counts
-	clk.Add(time.Second)
-	assert.Empty(t, fired)
-	clk.Add(time.Second)
-	assert.Equal(t, g3, <-fired)
+		g2 := s.Arm(&tm, time.Second, f)
+		assert.NotEqual(t, g1, g2)
+		g3 := s.Arm(&tm, 2*time.Second, f) // re-armed: the first arm's time no longer counts
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Empty(t, fired)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Len(t, fired, 1)
+		assert.Equal(t, g3, <-fired)
 
-	s.Arm(&tm, time.Second, f)
-	assert.True(t, tm.Stop())
-	assert.Empty(t, s.heap)
-	clk.Add(time.Minute)
-	assert.Empty(t, fired)
+		s.Arm(&tm, time.Second, f)
+		assert.True(t, tm.Stop())
+		assert.Empty(t, s.heap)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.Empty(t, fired)
+	})
 }
 
 // blockTarget's checks block inside Check until release is closed, as a
