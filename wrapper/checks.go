@@ -20,7 +20,7 @@ type checkTarget struct {
 
 // HasLooksAlive reports whether the resource implements
 // resource.LooksAliver.
-func (t checkTarget) HasLooksAlive() bool { return t.w.looks != nil }
+func (t checkTarget) HasLooksAlive() bool { return t.w.looks() != nil }
 
 // Check starts one check for the scheduler (R20, R21). A tick that finds a
 // fresh check (CheckNow) of the same kind running shares its result once
@@ -38,13 +38,13 @@ func (t checkTarget) Fail(op resource.Op, err error) {
 // hands done its result.
 func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) healthcheck.Start {
 	switch {
-	case op == resource.OpLooksAlive && w.looks == nil:
+	case op == resource.OpLooksAlive && w.looks() == nil:
 		op = resource.OpIsAlive
 	case op != resource.OpIsAlive && op != resource.OpLooksAlive:
 		return healthcheck.Skipped // only checks are checks
 	}
 	w.mu.Lock()
-	a, _, started := w.core.startCheck(op, period, w.clock.Now())
+	a, _, started := w.core.startCheck(op, period, w.clock().Now())
 	if started == healthcheck.StillRunning && w.checkNotEntered(op) {
 		// The previous check's goroutine has not run yet: the process is
 		// behind (overloaded), and the resource is not the one hanging.
@@ -137,7 +137,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			if w.core.state != resource.Online {
 				state := w.core.state
 				w.mu.Unlock()
-				return result{}, fmt.Errorf("%s is %v: %w", w.name, state, resource.ErrNotOnline)
+				return result{}, fmt.Errorf("%s is %v: %w", w.core.name, state, resource.ErrNotOnline)
 			}
 			var wait *running // a running check that is not abandoned
 			for _, r := range w.running {
@@ -160,7 +160,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 			r := w.startFresh(period)
 			if r == nil {
 				w.mu.Unlock()
-				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.name, resource.ErrCheckTimeout)}, nil
+				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.core.name, resource.ErrCheckTimeout)}, nil
 			}
 			w.armCallTimeout(r, w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
 			done := lazyChan(&r.resolved, 0)
@@ -173,7 +173,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 	})
 	switch {
 	case ctx.Err() != nil && err == ctx.Err():
-		return 0, fmt.Errorf("%s: check: %w", w.name, err)
+		return 0, fmt.Errorf("%s: check: %w", w.core.name, err)
 	case err != nil:
 		return 0, err
 	}
@@ -189,7 +189,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 //
 //go:noinline
 func (w *Wrapper) startFresh(period uint64) *running {
-	a, _, started := w.core.startCheck(resource.OpIsAlive, period, w.clock.Now())
+	a, _, started := w.core.startCheck(resource.OpIsAlive, period, w.clock().Now())
 	if started != healthcheck.Started {
 		return nil
 	}
@@ -209,7 +209,7 @@ func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
 	w.mu.Lock()
 	if w.core.state == resource.Unknown {
 		w.mu.Unlock()
-		return fmt.Errorf("%s: maintenance: %w", w.name, resource.ErrClosed)
+		return fmt.Errorf("%s: maintenance: %w", w.core.name, resource.ErrClosed)
 	}
 	was := w.core.maintenance
 	w.core.maintenance = on
@@ -238,7 +238,7 @@ func (w *Wrapper) IsAlive() error { return w.cached(resource.OpIsAlive) }
 // or of the last IsAlive for a resource without LooksAlive; otherwise as
 // IsAlive.
 func (w *Wrapper) LooksAlive() error {
-	if w.looks == nil {
+	if w.looks() == nil {
 		return w.cached(resource.OpIsAlive)
 	}
 	return w.cached(resource.OpLooksAlive)
@@ -248,7 +248,7 @@ func (w *Wrapper) cached(op resource.Op) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.core.state != resource.Online {
-		return fmt.Errorf("%s is %v: %w", w.name, w.core.state, resource.ErrNotOnline)
+		return fmt.Errorf("%s is %v: %w", w.core.name, w.core.state, resource.ErrNotOnline)
 	}
 	return w.core.results.get(op).err
 }

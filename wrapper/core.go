@@ -127,7 +127,7 @@ type checkResult struct {
 // lock held.
 type core struct {
 	name          string
-	timing        timing
+	timing        *timing // the policy's; replaced by SetPolicy, never changed
 	hasTerminator bool
 	hasCloser     bool
 	gated         bool // operations wait for the host's admission (R39)
@@ -206,8 +206,8 @@ func (s *callSet) remove(id callID) {
 	}
 }
 
-func newCore(name string, t timing, hasTerminator, hasCloser bool) *core {
-	return &core{
+func newCore(name string, t *timing, hasTerminator, hasCloser bool) core {
+	return core{
 		name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
 		state: resource.Offline, // R2: a new wrapper starts Offline with no event
 	}

@@ -70,8 +70,9 @@ func newHarness(t testing.TB, hasTerminator, hasCloser bool) *harness {
 }
 
 func newHarnessTiming(t testing.TB, tm timing, hasTerminator, hasCloser bool) *harness {
+	c := newCore("r", &tm, hasTerminator, hasCloser)
 	return &harness{
-		t: t, c: newCore("r", tm, hasTerminator, hasCloser), now: t0,
+		t: t, c: &c, now: t0,
 		state: resource.Offline, live: map[callID]call{}, cancelled: map[callID]bool{},
 	}
 }
@@ -2014,8 +2015,9 @@ func (f *fuzzer) inputs() []struct {
 			h.apply(fmt.Sprintf("maintenance=%v", h.c.maintenance), nil)
 		}},
 		{1, func() { // SetPolicy
-			h.c.timing = fuzzTimings[r.IntN(len(fuzzTimings))]
-			h.apply(fmt.Sprintf("timing=%+v", h.c.timing), nil)
+			tm := fuzzTimings[r.IntN(len(fuzzTimings))] // a copy: tests change their harness's timing
+			h.c.timing = &tm
+			h.apply(fmt.Sprintf("timing=%+v", *h.c.timing), nil)
 		}},
 	}
 }

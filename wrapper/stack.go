@@ -5,6 +5,7 @@ import (
 	"context"
 	"runtime/pprof"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -17,16 +18,35 @@ const callLabel = "resdll.call"
 // callTags numbers the calls of every wrapper in the process.
 var callTags atomic.Uint64
 
-// labelContext returns the context whose pprof labels mark a goroutine as
-// running the call tagged tag; the goroutine sets them on itself with
+// label is one tag and the context whose pprof labels carry it; the
+// goroutine running a call sets them on itself with
 // pprof.SetGoroutineLabels. That costs no stack walk, so it is done for
 // every call; the stack is read only when Abandoned asks for it.
-func labelContext(tag uint64) context.Context {
-	return pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10)))
+type label struct {
+	tag uint64
+	ctx context.Context
 }
 
+// labels holds the labels of calls that returned without being abandoned,
+// for reuse: a label costs ~150 bytes, and making one per call (or keeping
+// one per wrapper) was a large part of the engine's cost per check and per
+// idle resource (issue 10). Only a label no Abandoned can have seen goes
+// back: an abandoned call keeps its tag for good, so a stack found by tag
+// is always that call's.
+var labels = sync.Pool{New: func() any {
+	tag := callTags.Add(1)
+	return &label{tag: tag, ctx: pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10)))}
+}}
+
+// getLabel returns a label no running call has.
+func getLabel() *label { return labels.Get().(*label) }
+
+// putLabel hands back the label of a call that returned and was never
+// abandoned.
+func putLabel(l *label) { labels.Put(l) }
+
 // goroutineStacks returns the stacks of the goroutines labelled with the
-// given tags (by labelContext), from one goroutine profile. Tags not found
+// given tags (by label), from one goroutine profile. Tags not found
 // (the goroutine ended) are missing from the map. A stack is written one
 // frame per two lines, function then file:line, innermost first, as in a
 // panic's trace.

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/benbjohnson/clock"
 
@@ -30,32 +32,18 @@ import (
 // while a call into the resource runs.
 type Wrapper struct {
 	res      resource.Resource
-	name     string
-	clock    clock.Clock
-	logger   *slog.Logger
+	env      unique.Handle[env] // what it shares with its host's other wrappers
 	sink     func(resource.Event)
-	checker  healthcheck.Checker
-	schema   *properties.Schema
 	release  resource.Release
-	gate     Gate
 	onAband  func(resource.Op, time.Time)
 	onReturn func(resource.Op)
-
-	// Optional interfaces of res, found once.
-	terminator resource.Terminator
-	looks      resource.LooksAliver
-	closer     io.Closer
-	controller resource.Controller
-	owner      resource.PropertyOwner
-
-	timeouts    *healthcheck.Scheduler // whose heap times the checks and probes out: the checker, when it is a Scheduler on the same clock
-	onCallTimer func(gen uint64)       // callTimerFired, made once
+	timeouts *healthcheck.Scheduler // whose heap times the checks, probes and operations out: the checker, when it is a Scheduler on the same clock
 
 	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns; made at the first (guarded by mu until then)
 	fresh  healthcheck.Fresh // R25: fresh checks share one run
 
-	mu          sync.Mutex // guards everything below, and core
-	core        *core
+	mu          sync.Mutex               // guards everything below
+	core        core                     // the state: one record with the wrapper (issue 10: bytes per resource)
 	policy      *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
 	running     runningSet               // the shell's side of each call the core tracks
 	timer       *clock.Timer             // the operation deadline, nil when none is armed
@@ -63,17 +51,64 @@ type Wrapper struct {
 	callGen     uint64                   // the generation of callTimer's last arm; older firings are stale
 	timed       *running                 // the call callTimer is armed for; nil when none
 	timedFor    time.Duration            // its time-out
-	checkTag    uint64                   // labels the goroutines of this wrapper's checks (R35); 0 until the first
-	checkLabel  context.Context          // the pprof label context of checkTag
+	onCallTimer func(gen uint64)         // callTimerFired, made once
 	reg         healthcheck.Registration // while checking
 	settled     *settlement              // the current busy period's end; nil until somebody waits for it
 	closed      chan struct{}            // closed once the resource's Close has run; made when first needed
 	closing     chan struct{}            // closed when Close is called; made when first needed
-	closeCalled bool                     // Close was called: closing is closed
 	props       properties.Values        // the current property values (R58)
-	propsDirty  bool                     // new values the resource has not been told of yet
 	outbox      []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
+	closeCalled bool                     // Close was called: closing is closed
+	propsDirty  bool                     // new values the resource has not been told of yet
 	delivering  bool                     // a goroutine is draining outbox
+}
+
+// env is what a wrapper takes from its host and, interned, shares with the
+// host's other wrappers: most of a node's resources have the same clock,
+// logger, checker, gate and schema, and one copy for all saves ~60 bytes
+// per resource (issue 10).
+type env struct {
+	clock   clock.Clock
+	logger  *slog.Logger // without the resource's name: Wrapper.log adds it
+	checker healthcheck.Checker
+	gate    Gate
+	schema  *properties.Schema
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// internable reports whether v, an interface value, is surely comparable,
+// as unique.Make needs: nil, or a pointer.
+func internable(v any) bool {
+	return v == nil || reflect.TypeOf(v).Kind() == reflect.Pointer
+}
+
+// The boxes of values that are not pointers (see New).
+type (
+	boxedClock   struct{ clock.Clock }
+	boxedChecker struct{ healthcheck.Checker }
+	boxedGate    struct{ Gate }
+)
+
+func (w *Wrapper) clock() clock.Clock              { return w.env.Value().clock }
+func (w *Wrapper) checker() healthcheck.Checker    { return w.env.Value().checker }
+func (w *Wrapper) gate() Gate                      { return w.env.Value().gate }
+func (w *Wrapper) schema() *properties.Schema      { return w.env.Value().schema }
+func (w *Wrapper) terminator() resource.Terminator { t, _ := w.res.(resource.Terminator); return t }
+func (w *Wrapper) looks() resource.LooksAliver     { l, _ := w.res.(resource.LooksAliver); return l }
+func (w *Wrapper) closer() io.Closer               { c, _ := w.res.(io.Closer); return c }
+func (w *Wrapper) controller() resource.Controller { c, _ := w.res.(resource.Controller); return c }
+func (w *Wrapper) owner() resource.PropertyOwner   { o, _ := w.res.(resource.PropertyOwner); return o }
+
+// log logs msg with the resource's name, at level, when the logger takes
+// that level: the logger with the name is made per record, not kept per
+// wrapper (issue 10), and records are rare.
+func (w *Wrapper) log(level slog.Level, msg string, args ...any) {
+	l := w.env.Value().logger
+	if !l.Enabled(context.Background(), level) {
+		return
+	}
+	l.With("resource", w.core.name).Log(context.Background(), level, msg, args...)
 }
 
 // runningSet is the calls that run, as the shell sees them: a handful at
@@ -113,7 +148,7 @@ type running struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	fn      func(ctx context.Context) error // nil: the call's op says what to run
-	tag     uint64                          // labels the goroutine running it, for Abandoned (R35)
+	label   *label                          // labels the goroutine running it, for Abandoned (R35)
 	entered atomic.Bool                     // its goroutine has called into the resource
 
 	once     sync.Once
@@ -154,50 +189,52 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wrapper: New: Policy.%w", err)
 	}
+	e := env{clock: opts.Clock, logger: opts.Logger, checker: opts.Checker, gate: opts.Gate, schema: opts.Schema}
+	if e.clock == nil {
+		e.clock = clock.New()
+	}
+	if e.logger == nil {
+		e.logger = discard // one for all: envs differing only by it are one
+	}
+	if e.checker == nil {
+		e.checker = healthcheck.New(healthcheck.Options{Clock: e.clock, Logger: e.logger})
+	}
+	// A value that is not a pointer goes in a box of its own: comparable,
+	// and so the wrapper's env is its own.
+	if !internable(e.clock) {
+		e.clock = &boxedClock{e.clock}
+	}
+	if !internable(e.checker) {
+		e.checker = &boxedChecker{e.checker}
+	}
+	if !internable(e.gate) {
+		e.gate = &boxedGate{e.gate}
+	}
+	name := opts.Name
+	if name == "" {
+		name = "resource"
+	}
 	w := &Wrapper{
 		res:      res,
-		name:     opts.Name,
-		clock:    opts.Clock,
-		logger:   opts.Logger,
+		env:      unique.Make(e),
 		sink:     opts.Sink,
-		checker:  opts.Checker,
-		schema:   opts.Schema,
 		release:  opts.Release,
-		gate:     opts.Gate,
 		onAband:  opts.OnAbandon,
 		onReturn: opts.OnReturn,
 		policy:   policies.Get(pol),
 		props:    opts.Properties.Clone(),
 	}
-	if w.name == "" {
-		w.name = "resource"
-	}
-	if w.clock == nil {
-		w.clock = clock.New()
-	}
-	if w.logger == nil {
-		w.logger = slog.New(slog.DiscardHandler)
-	}
-	w.logger = w.logger.With("resource", w.name)
-	if w.checker == nil {
-		w.checker = healthcheck.New(healthcheck.Options{Clock: w.clock, Logger: w.logger})
-	}
 	// Call time-outs go on the scheduler's heap, which costs no runtime
 	// timer per wrapper (issue 10); on its own one when the checker is
 	// something else or runs on another clock.
-	if s, ok := w.checker.(*healthcheck.Scheduler); ok && s.Clock() == w.clock {
+	if s, ok := e.checker.(*healthcheck.Scheduler); ok && s.Clock() == e.clock {
 		w.timeouts = s
 	} else {
-		w.timeouts = healthcheck.New(healthcheck.Options{Clock: w.clock, Logger: w.logger})
+		w.timeouts = healthcheck.New(healthcheck.Options{Clock: e.clock, Logger: e.logger})
 	}
 	w.onCallTimer = w.callTimerFired
-	w.terminator, _ = res.(resource.Terminator)
-	w.looks, _ = res.(resource.LooksAliver)
-	w.closer, _ = res.(io.Closer)
-	w.controller, _ = res.(resource.Controller)
-	w.owner, _ = res.(resource.PropertyOwner)
-	w.core = newCore(w.name, pol.timing, w.terminator != nil, w.closer != nil)
-	w.core.gated = w.gate != nil
+	w.core = newCore(name, &w.policy.timing, w.terminator() != nil, w.closer() != nil)
+	w.core.gated = e.gate != nil
 	if n, ok := res.(resource.FailureNotifier); ok {
 		n.SetFailureReporter(w.report)
 	}
@@ -205,7 +242,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 }
 
 // Name returns the resource's name.
-func (w *Wrapper) Name() string { return w.name }
+func (w *Wrapper) Name() string { return w.core.name }
 
 // Resource returns the wrapped resource.
 func (w *Wrapper) Resource() resource.Resource { return w.res }
@@ -280,7 +317,7 @@ func (w *Wrapper) exec(a acts) (later steps) {
 		case actEnqueue:
 			w.execEnqueue(x, &later)
 		case actLeave:
-			later.add(w.gate.Leave)
+			later.add(w.gate().Leave)
 		case actArm:
 			w.execArm(x)
 		case actDisarm:
@@ -316,7 +353,7 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 	}
 	r.cancel()
 	if x.call.lane == laneMain && x.call.op != resource.OpProbe {
-		w.logger.Warn("call abandoned", "op", x.call.op, "state", w.core.state)
+		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
 	if w.onAband != nil {
 		op, at := x.call.op, x.call.abandonedAt
@@ -327,7 +364,7 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 func (w *Wrapper) execEnqueue(x *action, later *steps) {
 	token := x.gen
 	later.add(func() {
-		w.gate.Enter(func() {
+		w.gate().Enter(func() {
 			w.input(func(now time.Time) acts { return w.core.admitted(token, now) })
 		})
 	})
@@ -336,18 +373,18 @@ func (w *Wrapper) execEnqueue(x *action, later *steps) {
 func (w *Wrapper) execArm(x *action) {
 	w.stopTimer()
 	gen := x.gen
-	w.timer = w.clock.AfterFunc(x.at.Sub(w.clock.Now()), func() { w.deadline(gen) })
+	w.timer = w.clock().AfterFunc(x.at.Sub(w.clock().Now()), func() { w.deadline(gen) })
 }
 
 func (w *Wrapper) execEmit(ev *resource.Event) {
 	w.outbox = append(w.outbox, ev) // the core's own copy: no second one per event (issue 10)
 	if ev.Err != nil {
-		w.logger.Info("event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
+		w.log(slog.LevelInfo, "event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
 	}
 }
 
 func (w *Wrapper) register() {
-	w.reg = w.checker.Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
+	w.reg = w.checker().Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
 }
 
 // closedStep runs once the resource's Close has: the release, then Close's
@@ -355,7 +392,7 @@ func (w *Wrapper) register() {
 func (w *Wrapper) closedStep() {
 	if w.release != nil {
 		if err := resource.Recover(resource.OpClose, w.release); err != nil {
-			w.logger.Warn("release failed", "op", resource.OpClose, "err", err)
+			w.log(slog.LevelWarn, "release failed", "op", resource.OpClose, "err", err)
 		}
 	}
 	w.mu.Lock()
@@ -397,7 +434,7 @@ func (w *Wrapper) settlement() *settlement {
 // input runs f (a core input) under the lock, and its actions.
 func (w *Wrapper) input(f func(now time.Time) acts) {
 	w.mu.Lock()
-	later := w.exec(f(w.clock.Now()))
+	later := w.exec(f(w.clock().Now()))
 	w.mu.Unlock()
 	w.after(later)
 }
@@ -447,17 +484,7 @@ func (w *Wrapper) start(k call) *running {
 	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
 	r := &running{call: k, cancel: cancel}
 	r.waiters = r.waitBuf[:0] // non-nil: unresolved
-	if k.lane == laneCheck {
-		// One label for all of this wrapper's checks, made once: a check
-		// runs at a time (R5, R21), so it still finds the one goroutine.
-		if w.checkTag == 0 {
-			w.checkTag = callTags.Add(1)
-			w.checkLabel = labelContext(w.checkTag)
-		}
-		r.tag = w.checkTag
-	} else {
-		r.tag = callTags.Add(1)
-	}
+	r.label = getLabel()
 	if k.lane == laneMain && k.op != resource.OpProbe {
 		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
 	}
@@ -470,11 +497,7 @@ func (w *Wrapper) start(k call) *running {
 // the resource's entry point returns, and the core stops waiting for it
 // when it is abandoned (R11, R14).
 func (w *Wrapper) run(r *running) {
-	if r.call.lane == laneCheck {
-		pprof.SetGoroutineLabels(w.checkLabel)
-	} else {
-		pprof.SetGoroutineLabels(labelContext(r.tag))
-	}
+	pprof.SetGoroutineLabels(r.label.ctx)
 	if testHookBeforeEnter != nil {
 		testHookBeforeEnter(w, r.call.op)
 	}
@@ -485,7 +508,10 @@ func (w *Wrapper) run(r *running) {
 	if r.timedOut != nil {
 		err = r.timedOut // it returned because its time-out cancelled it
 	}
-	a, counts := w.core.callDone(r.call.id, err, w.clock.Now())
+	if k := w.core.calls.get(r.call.id); k != nil && !k.abandoned {
+		putLabel(r.label) // never abandoned: no Abandoned has seen its tag
+	}
+	a, counts := w.core.callDone(r.call.id, err, w.clock().Now())
 	w.running.remove(r)
 	w.stopCallTimeout(r)
 	r.cancel()
@@ -506,7 +532,7 @@ func (w *Wrapper) run(r *running) {
 // logs it with the stack (R6).
 func (w *Wrapper) panicked(op resource.Op, v any) error {
 	pe := &resource.PanicError{Op: op, Value: v, Stack: debug.Stack()}
-	w.logger.Error("entry point panicked", "op", op, "err", pe, "stack", string(pe.Stack))
+	w.log(slog.LevelError, "entry point panicked", "op", op, "err", pe, "stack", string(pe.Stack))
 	return pe
 }
 
@@ -535,11 +561,11 @@ func (w *Wrapper) invoke(r *running) (err error) {
 	case resource.OpIsAlive, resource.OpProbe:
 		return w.res.IsAlive(r.ctx)
 	case resource.OpLooksAlive:
-		return w.looks.LooksAlive(r.ctx)
+		return w.looks().LooksAlive(r.ctx)
 	case resource.OpTerminate:
-		return w.terminator.Terminate(r.ctx)
+		return w.terminator().Terminate(r.ctx)
 	case resource.OpClose:
-		return w.closer.Close()
+		return w.closer().Close()
 	}
 	return fmt.Errorf("wrapper: no entry point for %v", r.call.op)
 }
@@ -548,10 +574,10 @@ func (w *Wrapper) invoke(r *running) (err error) {
 // it has not taken yet (R58).
 func (w *Wrapper) online(ctx context.Context) error {
 	w.mu.Lock()
-	dirty, props := w.propsDirty && w.owner != nil, w.props.Clone()
+	dirty, props := w.propsDirty && w.owner() != nil, w.props.Clone()
 	w.mu.Unlock()
 	if dirty {
-		if err := w.owner.ApplyProperties(ctx, props); err != nil {
+		if err := w.owner().ApplyProperties(ctx, props); err != nil {
 			return fmt.Errorf("applying the new property values: %w", err)
 		}
 		w.mu.Lock()
@@ -602,13 +628,13 @@ func (w *Wrapper) Offline() (resource.State, error) { return w.request(resource.
 
 func (w *Wrapper) request(op resource.Op) (resource.State, error) {
 	w.mu.Lock()
-	a, err := w.core.request(op, w.clock.Now())
+	a, err := w.core.request(op, w.clock().Now())
 	state := w.core.state
 	later := w.exec(a)
 	w.mu.Unlock()
 	w.after(later)
 	if err != nil {
-		return state, fmt.Errorf("%s: %w", w.name, err)
+		return state, fmt.Errorf("%s: %w", w.core.name, err)
 	}
 	return state, nil
 }
@@ -628,7 +654,7 @@ func (w *Wrapper) Wait(ctx context.Context) error {
 	case <-s.done:
 		return s.err
 	case <-ctx.Done():
-		return fmt.Errorf("%s: wait: %w", w.name, ctx.Err())
+		return fmt.Errorf("%s: wait: %w", w.core.name, ctx.Err())
 	}
 }
 
@@ -646,7 +672,7 @@ func (w *Wrapper) Wait(ctx context.Context) error {
 // error and the termination goes on.
 func (w *Wrapper) Terminate(ctx context.Context) error {
 	w.mu.Lock()
-	a, wait, err := w.core.terminate(w.clock.Now())
+	a, wait, err := w.core.terminate(w.clock().Now())
 	var termErr error
 	for _, x := range a {
 		if x.kind == actEmit && x.ev.Kind == resource.Terminated {
@@ -661,7 +687,7 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 	w.mu.Unlock()
 	w.after(later)
 	if err != nil {
-		return fmt.Errorf("%s: terminate: %w", w.name, err)
+		return fmt.Errorf("%s: terminate: %w", w.core.name, err)
 	}
 	if !wait {
 		return termErr
@@ -670,7 +696,7 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 	case <-s.done:
 		return w.lastTerminateErr()
 	case <-ctx.Done():
-		return fmt.Errorf("%s: terminate: %w", w.name, ctx.Err())
+		return fmt.Errorf("%s: terminate: %w", w.core.name, ctx.Err())
 	}
 }
 
@@ -690,11 +716,11 @@ func (w *Wrapper) lastTerminateErr() error {
 // call is abandoned and the state left as it is.
 func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	w.mu.Lock()
-	a, id, err := w.core.startProbe(w.clock.Now())
+	a, id, err := w.core.startProbe(w.clock().Now())
 	if err != nil {
 		state := w.core.state
 		w.mu.Unlock()
-		return state, fmt.Errorf("%s: probe: %w", w.name, err)
+		return state, fmt.Errorf("%s: probe: %w", w.core.name, err)
 	}
 	later := w.exec(a)
 	r := w.running.get(id)
@@ -707,12 +733,12 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	case <-done:
 	case <-ctx.Done():
 		w.input(func(now time.Time) acts { return w.core.abandonCall(id, now) })
-		return w.State(), fmt.Errorf("%s: probe: %w", w.name, ctx.Err())
+		return w.State(), fmt.Errorf("%s: probe: %w", w.core.name, ctx.Err())
 	}
 	perr := r.result
 	w.input(func(now time.Time) acts { return w.core.probeResult(id, perr, now) })
 	if perr != nil {
-		return w.State(), fmt.Errorf("%s: probe: %w", w.name, perr)
+		return w.State(), fmt.Errorf("%s: probe: %w", w.core.name, perr)
 	}
 	return w.State(), nil
 }
@@ -725,7 +751,7 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 		return
 	}
 	if w.timed != nil { // not expected (one check or probe at a time), but safe
-		r.timeout = w.clock.AfterFunc(d, func() {
+		r.timeout = w.clock().AfterFunc(d, func() {
 			w.mu.Lock()
 			w.callTimedOut(r, d)
 		})
@@ -773,7 +799,7 @@ func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 		// returns because of the cancel resolves with the time-out.
 		r.timedOut = err
 	}
-	later := w.exec(w.core.checkTimedOut(id, err, w.clock.Now()))
+	later := w.exec(w.core.checkTimedOut(id, err, w.clock().Now()))
 	w.mu.Unlock()
 	r.resolve(w, err)
 	w.after(later)
@@ -793,7 +819,7 @@ func (w *Wrapper) Close(ctx context.Context) error {
 		w.closeCalled = true
 		signal(&w.closing)
 	}
-	a, _ := w.core.close(w.clock.Now())
+	a, _ := w.core.close(w.clock().Now())
 	later := w.exec(a)
 	closed := lazyChan(&w.closed, 0)
 	w.mu.Unlock()
@@ -805,11 +831,11 @@ func (w *Wrapper) Close(ctx context.Context) error {
 		w.core.closeErr = nil // reported once; a later Close is a no-op
 		w.mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("%s: close: %w", w.name, err) // R19
+			return fmt.Errorf("%s: close: %w", w.core.name, err) // R19
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%s: close: the resource's Close waits for calls still running: %w", w.name, ctx.Err())
+		return fmt.Errorf("%s: close: the resource's Close waits for calls still running: %w", w.core.name, ctx.Err())
 	}
 }
 
@@ -861,20 +887,20 @@ func (w *Wrapper) report(err error) {
 // resource.ErrClosed after Close (R18). If ctx ends first, the call is
 // abandoned; it counts as running until it returns.
 func (w *Wrapper) Control(ctx context.Context, code resource.ControlCode, in []byte) ([]byte, error) {
-	if w.controller == nil {
+	if w.controller() == nil {
 		if w.State() == resource.Unknown {
-			return nil, fmt.Errorf("%s: control %#x: %w", w.name, code, resource.ErrClosed)
+			return nil, fmt.Errorf("%s: control %#x: %w", w.core.name, code, resource.ErrClosed)
 		}
-		return nil, fmt.Errorf("%s: control %#x: the resource has no Controller: %w", w.name, code, resource.ErrUnsupported)
+		return nil, fmt.Errorf("%s: control %#x: the resource has no Controller: %w", w.core.name, code, resource.ErrUnsupported)
 	}
 	var out []byte
 	err := w.control(ctx, resource.OpControl, func(ctx context.Context) error {
 		var err error
-		out, err = w.controller.Control(ctx, code, slices.Clone(in))
+		out, err = w.controller().Control(ctx, code, slices.Clone(in))
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: control %#x: %w", w.name, code, err)
+		return nil, fmt.Errorf("%s: control %#x: %w", w.core.name, code, err)
 	}
 	return out, nil
 }
@@ -908,7 +934,7 @@ func (w *Wrapper) acquireControl(ctx context.Context) error {
 // lane is freed when the call returns (or at once if it cannot start).
 func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(context.Context) error) error {
 	w.mu.Lock()
-	a, id, err := w.core.startControl(op, w.clock.Now())
+	a, id, err := w.core.startControl(op, w.clock().Now())
 	if err != nil {
 		w.mu.Unlock()
 		<-w.ctlSem
@@ -947,7 +973,7 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 	// Hold the control lane from the update to the apply, so concurrent
 	// sets reach the resource in the order they are stored.
 	if err := w.acquireControl(ctx); err != nil {
-		return fmt.Errorf("%s: set properties: %w", w.name, err)
+		return fmt.Errorf("%s: set properties: %w", w.core.name, err)
 	}
 	held := true
 	defer func() {
@@ -959,7 +985,7 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 	state := w.core.state
 	if state == resource.Unknown {
 		w.mu.Unlock()
-		return fmt.Errorf("%s: set properties: %w", w.name, resource.ErrClosed)
+		return fmt.Errorf("%s: set properties: %w", w.core.name, resource.ErrClosed)
 	}
 	changed := changedNames(w.props, vals)
 	if len(changed) == 0 {
@@ -975,18 +1001,18 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 	switch {
 	case !running:
 		return nil
-	case state != resource.Online || w.owner == nil || fixed != "":
+	case state != resource.Online || w.owner() == nil || fixed != "":
 		why := "the resource is " + state.String()
-		if w.owner == nil {
+		if w.owner() == nil {
 			why = "the resource does not take new values while running"
 		} else if fixed != "" {
 			why = fmt.Sprintf("property %q is not reloadable", fixed)
 		}
-		return fmt.Errorf("%s: set properties: %s: %w", w.name, why, properties.ErrStored)
+		return fmt.Errorf("%s: set properties: %s: %w", w.core.name, why, properties.ErrStored)
 	}
 	held = false // the call takes the lane over and frees it when it returns
 	err := w.controlHeld(ctx, resource.OpSetProperties, func(ctx context.Context) error {
-		return w.owner.ApplyProperties(ctx, vals.Clone())
+		return w.owner().ApplyProperties(ctx, vals.Clone())
 	})
 	if err == nil {
 		w.mu.Lock()
@@ -997,9 +1023,9 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 		return nil
 	}
 	if errors.Is(err, properties.ErrStored) {
-		return fmt.Errorf("%s: set properties: %w", w.name, err)
+		return fmt.Errorf("%s: set properties: %w", w.core.name, err)
 	}
-	return fmt.Errorf("%s: set properties: the resource did not apply them (%w): %w", w.name, err, properties.ErrStored)
+	return fmt.Errorf("%s: set properties: the resource did not apply them (%w): %w", w.core.name, err, properties.ErrStored)
 }
 
 // Properties returns the current property values.
@@ -1038,7 +1064,7 @@ func valueEqual(a, b any) bool {
 // Online, or "".
 func (w *Wrapper) notReloadable(names []string) string {
 	for _, name := range names {
-		if p, ok := w.schema.Lookup(name); !ok || !p.Reloadable {
+		if p, ok := w.schema().Lookup(name); !ok || !p.Reloadable {
 			return name
 		}
 	}
@@ -1062,7 +1088,7 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 	ids := make([]uint64, len(calls))
 	for i, k := range calls {
 		if r := w.running.get(k.id); r != nil {
-			ids[i] = r.tag
+			ids[i] = r.label.tag
 		}
 	}
 	w.mu.Unlock()
@@ -1083,12 +1109,12 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 func (w *Wrapper) SetPolicy(p Policy) error {
 	pol, err := p.resolve()
 	if err != nil {
-		return fmt.Errorf("%s: SetPolicy: Policy.%w", w.name, err)
+		return fmt.Errorf("%s: SetPolicy: Policy.%w", w.core.name, err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.policy = policies.Get(pol)
-	w.core.timing = pol.timing
+	w.core.timing = &w.policy.timing
 	if w.reg != nil {
 		w.reg.SetPolicy(pol.checks)
 	}
@@ -1110,7 +1136,7 @@ func (w *Wrapper) Emit(e resource.Event) error {
 	switch e.Kind {
 	case resource.FailoverRequested, resource.Deadlock, resource.GroupReadyToMove:
 	default:
-		return fmt.Errorf("%s: Emit: kind %v: allowed are FailoverRequested, Deadlock and GroupReadyToMove: %w", w.name, e.Kind, resource.ErrInvalidOption)
+		return fmt.Errorf("%s: Emit: kind %v: allowed are FailoverRequested, Deadlock and GroupReadyToMove: %w", w.core.name, e.Kind, resource.ErrInvalidOption)
 	}
 	w.input(func(now time.Time) acts {
 		var a acts
@@ -1152,7 +1178,7 @@ func (w *Wrapper) Status() Status {
 	defer w.mu.Unlock()
 	c := w.core
 	s := Status{
-		Name: w.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
+		Name: w.core.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
 		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr,
 	}
 	for _, k := range c.abandoned() {
