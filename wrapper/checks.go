@@ -130,7 +130,10 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 		period uint64
 		err    error
 	}
-	val, err := w.fresh.Do(ctx, func() (any, error) {
+	w.mu.Lock()
+	fresh := &w.rareLocked().fresh
+	w.mu.Unlock()
+	val, err := fresh.Do(ctx, func() (any, error) {
 		for {
 			w.mu.Lock()
 			period := w.core.period
@@ -214,7 +217,7 @@ func (w *Wrapper) SetMaintenance(ctx context.Context, on bool) error {
 	was := w.core.maintenance
 	w.core.maintenance = on
 	if on && !was {
-		w.core.maintErr = nil
+		w.core.setMaintErr(nil)
 	}
 	online := w.core.state == resource.Online
 	w.mu.Unlock()

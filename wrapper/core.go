@@ -126,61 +126,131 @@ type checkResult struct {
 // core is the wrapper's state. Only the shell calls it, with the wrapper's
 // lock held.
 type core struct {
-	name          string
-	timing        *timing // the policy's; replaced by SetPolicy, never changed
-	hasTerminator bool
-	hasCloser     bool
-	gated         bool // operations wait for the host's admission (R39)
-
-	state resource.State
-	seq   uint64 // last event's sequence number (R4)
+	name   string
+	timing *timing // the policy's; replaced by SetPolicy, never changed
+	seq    uint64  // last event's sequence number (R4)
 
 	// The pending operation.
-	op          resource.Op // OpOnline or OpOffline while phase != phaseIdle; OpTerminate or OpClose when those started it
-	phase       phase
-	opStart     time.Time
-	worker      callID // the operation's worker in phaseRunning
-	exempt      bool   // R12: the worker waits without a time-out
-	deadline    time.Time
-	gen         uint64 // generation of the armed deadline; a fire with another is stale
-	armed       bool
-	term        termReason // in phaseTerminating
-	termCall    callID     // the Terminator's call, 0 when none runs for the phase
-	lastErr     error      // the last completed operation's error (R10)
-	lastTermErr error      // the last Terminator's error (R17)
+	opStart  time.Time
+	worker   callID // the operation's worker in phaseRunning
+	deadline time.Time
+	gen      uint64    // generation of the armed deadline; a fire with another is stale
+	termCall callID    // the Terminator's call, 0 when none runs for the phase
+	lastErr  error     // the last completed operation's error (R10)
+	errs     *coreErrs // the rarer errors; nil while all are nil
 
-	checking    bool         // registered with the checker
-	period      uint64       // online periods so far; the current one while Online (R21)
-	maintenance bool         // R74
-	results     checkResults // R22
-	maintErr    error        // R74: the last failure seen in maintenance
+	period  uint64       // online periods so far; the current one while Online (R21)
+	results checkResults // R22
 
 	probe callID // the running Probe whose result still counts; 0 when none (R7)
 
 	queueToken uint64 // the admission the queued operation waits for (R39)
-	slot       bool   // the pending operation holds the gate's slot
-
-	closing  bool  // Close was called; the resource's Close runs when all calls returned
-	closed   bool  // the resource's Close has run (or there is none)
-	closeErr error // what the resource's Close returned (R19)
 
 	calls  callSet
 	nextID callID
+
+	// The small fields, together: packed, they take two words, not the
+	// seven their places above took (issue 10: bytes per resource).
+	hasTerminator bool
+	hasCloser     bool
+	gated         bool // operations wait for the host's admission (R39)
+	state         resource.State
+	op            resource.Op // OpOnline or OpOffline while phase != phaseIdle; OpTerminate or OpClose when those started it
+	phase         phase
+	exempt        bool       // R12: the worker waits without a time-out
+	armed         bool       // a deadline is armed
+	term          termReason // in phaseTerminating
+	checking      bool       // registered with the checker
+	maintenance   bool       // R74
+	slot          bool       // the pending operation holds the gate's slot
+	closing       bool       // Close was called; the resource's Close runs when all calls returned
+	closed        bool       // the resource's Close has run (or there is none)
+}
+
+// coreErrs are the core's rarer errors, behind one pointer that stays nil
+// while they are all nil (issue 10: bytes per resource).
+type coreErrs struct {
+	lastTerm error // the last Terminator's error (R17)
+	maint    error // R74: the last failure seen in maintenance
+	close    error // what the resource's Close returned (R19)
+}
+
+// errsFor returns c.errs, made when err is not nil; nil when there are none
+// and err is nil (nothing to record).
+func (c *core) errsFor(err error) *coreErrs {
+	if c.errs == nil && err != nil {
+		c.errs = new(coreErrs)
+	}
+	return c.errs
+}
+
+func (c *core) lastTermErr() error {
+	if c.errs == nil {
+		return nil
+	}
+	return c.errs.lastTerm
+}
+
+func (c *core) maintErr() error {
+	if c.errs == nil {
+		return nil
+	}
+	return c.errs.maint
+}
+
+func (c *core) closeErr() error {
+	if c.errs == nil {
+		return nil
+	}
+	return c.errs.close
+}
+
+func (c *core) setLastTermErr(err error) {
+	if e := c.errsFor(err); e != nil {
+		e.lastTerm = err
+	}
+}
+
+func (c *core) setMaintErr(err error) {
+	if e := c.errsFor(err); e != nil {
+		e.maint = err
+	}
+}
+
+func (c *core) setCloseErr(err error) {
+	if e := c.errsFor(err); e != nil {
+		e.close = err
+	}
 }
 
 // checkResults caches the last result of each kind of check (R22); the zero
-// value is a pass for both.
-type checkResults [2]checkResult
-
-func checkSlot(op resource.Op) int {
-	if op == resource.OpLooksAlive {
-		return 1
-	}
-	return 0
+// value is a pass for both. LooksAlive's is kept apart, made at its first
+// result: most resources have none (issue 10: bytes per resource).
+type checkResults struct {
+	isAlive checkResult
+	looks   *checkResult
 }
 
-func (r *checkResults) get(op resource.Op) checkResult    { return r[checkSlot(op)] }
-func (r *checkResults) set(op resource.Op, c checkResult) { r[checkSlot(op)] = c }
+func (r *checkResults) get(op resource.Op) checkResult {
+	if op != resource.OpLooksAlive {
+		return r.isAlive
+	}
+	if r.looks == nil {
+		return checkResult{}
+	}
+	return *r.looks
+}
+
+func (r *checkResults) set(op resource.Op, c checkResult) {
+	switch {
+	case op != resource.OpLooksAlive:
+		r.isAlive = c
+	case r.looks == nil:
+		r.looks = &c
+	default:
+		*r.looks = c
+	}
+}
 
 // callSet is the calls that run: a handful at most, so a slice beats a map
 // in time and in the memory each resource keeps.
@@ -252,7 +322,7 @@ func (c *core) move(a *acts, now time.Time, in resource.Input, op resource.Op, e
 	}
 	if to == resource.Online {
 		c.period++
-		c.maintErr = nil
+		c.setMaintErr(nil)
 		c.results = checkResults{} // R22: a pass until the first check
 		c.checking = true
 		a.add(action{kind: actChecksOn})
@@ -489,7 +559,7 @@ func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause erro
 // err, or timed out (R16, R17, R18).
 func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	c.disarm(a)
-	c.lastTermErr = err
+	c.setLastTermErr(err)
 	c.emit(a, now, resource.Event{Kind: resource.Terminated, Op: resource.OpTerminate, Err: err})
 	switch c.term {
 	case termEscalation:
@@ -606,7 +676,8 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 	counts := !k.abandoned
 	switch {
 	case k.lane == laneClose:
-		c.closed, c.closeErr = true, err
+		c.closed = true
+		c.setCloseErr(err)
 		a.add(action{kind: actClosed})
 		return a, true
 	case k.lane == laneTerminate && id == c.termCall && c.phase == phaseTerminating:
@@ -618,7 +689,7 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 	case counts && k.lane == laneCheck:
 		c.results.set(k.op, checkResult{err: err, at: now})
 		if err != nil && c.maintenance {
-			c.maintErr = err
+			c.setMaintErr(err)
 		}
 	}
 	// Guarded here, so that a check's return, the common case, does not
@@ -686,7 +757,7 @@ func (c *core) latch(op resource.Op, err error, period uint64, now time.Time) ac
 		return nil
 	}
 	if c.maintenance {
-		c.maintErr = err
+		c.setMaintErr(err)
 		if op == resource.OpReport {
 			c.results.set(resource.OpIsAlive, checkResult{err: err, at: now})
 		}
@@ -801,7 +872,7 @@ func (c *core) checkTimedOut(id callID, err error, now time.Time) acts {
 	if k.lane == laneCheck {
 		c.results.set(k.op, checkResult{err: err, at: now})
 		if c.maintenance {
-			c.maintErr = err
+			c.setMaintErr(err)
 		}
 	}
 	var a acts

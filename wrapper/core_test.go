@@ -1301,8 +1301,8 @@ func TestCoreTerminate(t *testing.T) {
 			wantErr(t, "lastErr", h.c.lastErr, r.last...)
 			// R17: one Terminated event, carrying the Terminator's error.
 			for _, e := range eventsOf(a) {
-				if e.Kind == resource.Terminated && (e.Op != resource.OpTerminate || e.Err != h.c.lastTermErr) {
-					t.Fatalf("Terminated event %v, lastTermErr %v", e, h.c.lastTermErr)
+				if e.Kind == resource.Terminated && (e.Op != resource.OpTerminate || e.Err != h.c.lastTermErr()) {
+					t.Fatalf("Terminated event %v, lastTermErr %v", e, h.c.lastTermErr())
 				}
 			}
 			if n := len(h.events) - before; (n == 0) != (len(r.want) == 0) {
@@ -1326,7 +1326,7 @@ func TestCoreTerminate(t *testing.T) {
 		a, _ := h.done(2, errTerm)
 		wantErr(t, "Terminated", oneEvent(t, a, resource.Terminated).Err, errTerm)
 		wantErr(t, "state event", oneEvent(t, a, resource.StateChanged).Err)
-		wantErr(t, "lastTermErr", h.c.lastTermErr, errTerm)
+		wantErr(t, "lastTermErr", h.c.lastTermErr(), errTerm)
 		wantErr(t, "lastErr", h.c.lastErr)
 	})
 }
@@ -1555,22 +1555,22 @@ func TestCoreLatch(t *testing.T) {
 		h.c.maintenance = true
 		h.advance(time.Second)
 		wantActs(t, h.latch(errSick))
-		wantErr(t, "maintErr", h.c.maintErr, errSick)
+		wantErr(t, "maintErr", h.c.maintErr(), errSick)
 		if !h.c.results.get(resource.OpIsAlive).at.IsZero() {
 			t.Fatal("a checker's latch overwrote the cached check result")
 		}
 		errOther := errors.New("reported")
 		wantActs(t, h.report(errOther))
-		wantErr(t, "maintErr", h.c.maintErr, errOther)
+		wantErr(t, "maintErr", h.c.maintErr(), errOther)
 		if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, errOther) || !r.at.Equal(h.now) {
 			t.Fatalf("R74 R22: a report in maintenance is not the cached result: %+v", r)
 		}
 		_, id, _ := h.startCheck(resource.OpLooksAlive)
 		h.done(id, errSick)
-		wantErr(t, "maintErr", h.c.maintErr, errSick)
+		wantErr(t, "maintErr", h.c.maintErr(), errSick)
 		_, id, _ = h.startCheck(resource.OpIsAlive)
 		h.checkTimedOut(id, resource.ErrCheckTimeout)
-		wantErr(t, "maintErr", h.c.maintErr, resource.ErrCheckTimeout)
+		wantErr(t, "maintErr", h.c.maintErr(), resource.ErrCheckTimeout)
 		if h.c.state != resource.Online {
 			t.Fatalf("%v: latched in maintenance", h.c.state)
 		}
@@ -1581,8 +1581,8 @@ func TestCoreLatch(t *testing.T) {
 		// R22: a new online period forgets maintErr.
 		h.mustRequest(resource.OpOnline)
 		h.done(h.c.worker, nil)
-		if h.c.maintErr != nil || h.c.results != (checkResults{}) {
-			t.Fatalf("maintErr %v, results %v", h.c.maintErr, h.c.results)
+		if h.c.maintErr() != nil || h.c.results != (checkResults{}) {
+			t.Fatalf("maintErr %v, results %v", h.c.maintErr(), h.c.results)
 		}
 	})
 }
@@ -2010,7 +2010,7 @@ func (f *fuzzer) inputs() []struct {
 		{1, func() { // SetMaintenance
 			h.c.maintenance = !h.c.maintenance
 			if h.c.maintenance {
-				h.c.maintErr = nil
+				h.c.setMaintErr(nil)
 			}
 			h.apply(fmt.Sprintf("maintenance=%v", h.c.maintenance), nil)
 		}},

@@ -37,30 +37,39 @@ type Wrapper struct {
 	release  resource.Release
 	onAband  func(resource.Op, time.Time)
 	onReturn func(resource.Op)
-	timeouts *healthcheck.Scheduler // whose heap times the checks, probes and operations out: the checker, when it is a Scheduler on the same clock
 
-	ctlSem chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns; made at the first (guarded by mu until then)
-	fresh  healthcheck.Fresh // R25: fresh checks share one run
+	mu         sync.Mutex               // guards everything below
+	core       core                     // the state: one record with the wrapper (issue 10: bytes per resource)
+	policy     *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
+	running    runningSet               // the shell's side of each call the core tracks
+	timer      *healthcheck.Timer       // the operation deadline, nil when none is armed
+	reg        healthcheck.Registration // while checking
+	rare       *rare                    // made when first needed
+	props      properties.Values        // the current property values (R58)
+	outbox     []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
+	propsDirty bool                     // new values the resource has not been told of yet
+	delivering bool                     // a goroutine is draining outbox
+}
 
-	mu          sync.Mutex               // guards everything below
-	core        core                     // the state: one record with the wrapper (issue 10: bytes per resource)
-	policy      *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
-	running     runningSet               // the shell's side of each call the core tracks
-	timer       *clock.Timer             // the operation deadline, nil when none is armed
-	callTimer   healthcheck.Timer        // a check's or probe's time-out, re-armed per call on timeouts' heap
-	callGen     uint64                   // the generation of callTimer's last arm; older firings are stale
-	timed       *running                 // the call callTimer is armed for; nil when none
-	timedFor    time.Duration            // its time-out
-	onCallTimer func(gen uint64)         // callTimerFired, made once
-	reg         healthcheck.Registration // while checking
-	settled     *settlement              // the current busy period's end; nil until somebody waits for it
-	closed      chan struct{}            // closed once the resource's Close has run; made when first needed
-	closing     chan struct{}            // closed when Close is called; made when first needed
-	props       properties.Values        // the current property values (R58)
-	outbox      []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
-	closeCalled bool                     // Close was called: closing is closed
-	propsDirty  bool                     // new values the resource has not been told of yet
-	delivering  bool                     // a goroutine is draining outbox
+// rare is the wrapper's state that only Control, SetProperties, CheckNow,
+// Wait, Terminate and Close use: one pointer until one of them is called
+// (issue 10: bytes per resource). Its fields are guarded by Wrapper.mu;
+// ctlSem and fresh, once made, are used without it.
+type rare struct {
+	ctlSem      chan struct{}     // one Control or ApplyProperties at a time (R5); held until the call returns; made at the first
+	fresh       healthcheck.Fresh // R25: fresh checks share one run
+	settled     *settlement       // the current busy period's end; nil until somebody waits for it
+	closed      chan struct{}     // closed once the resource's Close has run; made when first needed
+	closing     chan struct{}     // closed when Close is called; made when first needed
+	closeCalled bool              // Close was called: closing is closed
+}
+
+// rareLocked returns w.rare, making it. Called with w.mu held.
+func (w *Wrapper) rareLocked() *rare {
+	if w.rare == nil {
+		w.rare = new(rare)
+	}
+	return w.rare
 }
 
 // env is what a wrapper takes from its host and, interned, shares with the
@@ -73,6 +82,10 @@ type env struct {
 	checker healthcheck.Checker
 	gate    Gate
 	schema  *properties.Schema
+	// timeouts is whose heap times the checks and probes out: the
+	// checker, when it is a Scheduler on the same clock, else one of the
+	// wrapper's own (and so its env is its own).
+	timeouts *healthcheck.Scheduler
 }
 
 var discard = slog.New(slog.DiscardHandler)
@@ -152,14 +165,15 @@ type running struct {
 	entered atomic.Bool                     // its goroutine has called into the resource
 
 	once     sync.Once
-	resolved chan struct{}  // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
-	result   error          // written once, before resolved is closed
-	waiters  []func(error)  // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved; nil once resolved
-	waitBuf  [2]func(error) // waiters' first two, without an allocation per check (issue 10)
-	fresh    bool           // a check CheckNow started (R25)
-	shared   bool           // a tick already shares this fresh check
-	timeout  *clock.Timer   // a check's or probe's time-out timer; nil when none
-	timedOut error          // set under Wrapper.mu when that time-out fired
+	resolved chan struct{}     // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
+	result   error             // written once, before resolved is closed
+	waiters  []func(error)     // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved; nil once resolved
+	waitBuf  [2]func(error)    // waiters' first two, without an allocation per check (issue 10)
+	fresh    bool              // a check CheckNow started (R25)
+	shared   bool              // a tick already shares this fresh check
+	timeout  healthcheck.Timer // a check's or probe's time-out, on the wrapper's timeouts heap: in the call's record, so an idle wrapper keeps none (issue 10)
+	timeFor  time.Duration     // its length while armed; 0 when not armed (guarded by Wrapper.mu)
+	timedOut error             // set under Wrapper.mu when that time-out fired
 }
 
 // resolve records the call's outcome once and tells its waiters. w.mu must
@@ -210,6 +224,14 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	if !internable(e.gate) {
 		e.gate = &boxedGate{e.gate}
 	}
+	// Call time-outs go on the scheduler's heap, which costs no runtime
+	// timer per wrapper (issue 10); on its own one when the checker is
+	// something else or runs on another clock.
+	if s, ok := e.checker.(*healthcheck.Scheduler); ok && s.Clock() == e.clock {
+		e.timeouts = s
+	} else {
+		e.timeouts = healthcheck.New(healthcheck.Options{Clock: e.clock, Logger: e.logger})
+	}
 	name := opts.Name
 	if name == "" {
 		name = "resource"
@@ -224,15 +246,6 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		policy:   policies.Get(pol),
 		props:    opts.Properties.Clone(),
 	}
-	// Call time-outs go on the scheduler's heap, which costs no runtime
-	// timer per wrapper (issue 10); on its own one when the checker is
-	// something else or runs on another clock.
-	if s, ok := e.checker.(*healthcheck.Scheduler); ok && s.Clock() == e.clock {
-		w.timeouts = s
-	} else {
-		w.timeouts = healthcheck.New(healthcheck.Options{Clock: e.clock, Logger: e.logger})
-	}
-	w.onCallTimer = w.callTimerFired
 	w.core = newCore(name, &w.policy.timing, w.terminator() != nil, w.closer() != nil)
 	w.core.gated = e.gate != nil
 	if n, ok := res.(resource.FailureNotifier); ok {
@@ -334,9 +347,9 @@ func (w *Wrapper) exec(a acts) (later steps) {
 				w.reg = nil
 			}
 		case actSettled:
-			if s := w.settled; s != nil { // somebody waits
+			if s := w.settledLocked(); s != nil { // somebody waits
 				s.err = w.core.lastErr
-				w.settled = nil
+				w.rare.settled = nil
 				later.add(s.close) // after the events are out: Wait returns after them
 			}
 		case actClosed:
@@ -373,7 +386,11 @@ func (w *Wrapper) execEnqueue(x *action, later *steps) {
 func (w *Wrapper) execArm(x *action) {
 	w.stopTimer()
 	gen := x.gen
-	w.timer = w.clock().AfterFunc(x.at.Sub(w.clock().Now()), func() { w.deadline(gen) })
+	// On the timeouts heap, made per operation: no runtime timer, and
+	// nothing kept while no operation is pending (issue 10).
+	e := w.env.Value()
+	w.timer = new(healthcheck.Timer)
+	e.timeouts.Arm(w.timer, x.at.Sub(e.clock.Now()), func(uint64) { w.deadline(gen) })
 }
 
 func (w *Wrapper) execEmit(ev *resource.Event) {
@@ -396,7 +413,7 @@ func (w *Wrapper) closedStep() {
 		}
 	}
 	w.mu.Lock()
-	signal(&w.closed)
+	signal(&w.rareLocked().closed)
 	w.mu.Unlock()
 }
 
@@ -425,10 +442,20 @@ func (w *Wrapper) after(later steps) {
 // settlement returns the current busy period's end, making it when the
 // first waiter asks. Called with w.mu held.
 func (w *Wrapper) settlement() *settlement {
-	if w.settled == nil {
-		w.settled = &settlement{done: make(chan struct{})}
+	rr := w.rareLocked()
+	if rr.settled == nil {
+		rr.settled = &settlement{done: make(chan struct{})}
 	}
-	return w.settled
+	return rr.settled
+}
+
+// settledLocked returns the settlement somebody waits for, or nil. Called
+// with w.mu held.
+func (w *Wrapper) settledLocked() *settlement {
+	if w.rare == nil {
+		return nil
+	}
+	return w.rare.settled
 }
 
 // input runs f (a core input) under the lock, and its actions.
@@ -522,7 +549,7 @@ func (w *Wrapper) run(r *running) {
 	}
 	w.mu.Unlock()
 	if r.call.lane == laneControl {
-		<-w.ctlSem // R5: the next Control may start once this one returned
+		<-w.rare.ctlSem // R5: the next Control may start once this one returned; made by acquireControl before the call
 	}
 	r.resolve(w, err)
 	w.after(later)
@@ -704,7 +731,7 @@ func (w *Wrapper) Terminate(ctx context.Context) error {
 func (w *Wrapper) lastTerminateErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.core.lastTermErr
+	return w.core.lastTermErr()
 }
 
 // Probe asks an Offline resource whether it is in fact running (R7): its
@@ -750,41 +777,23 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	if d == resource.Never {
 		return
 	}
-	if w.timed != nil { // not expected (one check or probe at a time), but safe
-		r.timeout = w.clock().AfterFunc(d, func() {
-			w.mu.Lock()
-			w.callTimedOut(r, d)
-		})
-		return
-	}
-	// The wrapper's one call timer, re-armed for each check: no
-	// allocation per check.
-	w.timed, w.timedFor = r, d
-	w.callGen = w.timeouts.Arm(&w.callTimer, d, w.onCallTimer)
-}
-
-// callTimerFired is callTimer's callback: the call it was armed for did
-// not return in time, unless the firing is stale (the call returned, or a
-// newer call re-armed the timer while this firing was on its way).
-func (w *Wrapper) callTimerFired(gen uint64) {
-	w.mu.Lock()
-	r, d := w.timed, w.timedFor
-	if gen != w.callGen || r == nil {
-		w.mu.Unlock()
-		return
-	}
-	w.timed = nil
-	w.callTimedOut(r, d)
+	r.timeFor = d
+	w.env.Value().timeouts.Arm(&r.timeout, d, func(uint64) {
+		w.mu.Lock()
+		if r.timeFor == 0 { // stopped: the call returned while this firing was on its way
+			w.mu.Unlock()
+			return
+		}
+		r.timeFor = 0
+		w.callTimedOut(r, d)
+	})
 }
 
 // stopCallTimeout stops r's time-out, when one is armed. Called with w.mu
 // held.
 func (w *Wrapper) stopCallTimeout(r *running) {
-	if w.timed == r {
-		w.timed = nil // a firing already on its way finds it so
-		w.callTimer.Stop()
-	}
-	if r.timeout != nil {
+	if r.timeFor != 0 {
+		r.timeFor = 0 // a firing already on its way finds it so
 		r.timeout.Stop()
 	}
 }
@@ -815,20 +824,21 @@ func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 // resource.ErrClosed; a second Close is a no-op.
 func (w *Wrapper) Close(ctx context.Context) error {
 	w.mu.Lock()
-	if !w.closeCalled {
-		w.closeCalled = true
-		signal(&w.closing)
+	rr := w.rareLocked()
+	if !rr.closeCalled {
+		rr.closeCalled = true
+		signal(&rr.closing)
 	}
 	a, _ := w.core.close(w.clock().Now())
 	later := w.exec(a)
-	closed := lazyChan(&w.closed, 0)
+	closed := lazyChan(&rr.closed, 0)
 	w.mu.Unlock()
 	w.after(later)
 	select {
 	case <-closed:
 		w.mu.Lock()
-		err := w.core.closeErr
-		w.core.closeErr = nil // reported once; a later Close is a no-op
+		err := w.core.closeErr()
+		w.core.setCloseErr(nil) // reported once; a later Close is a no-op
 		w.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("%s: close: %w", w.core.name, err) // R19
@@ -844,7 +854,7 @@ func (w *Wrapper) Close(ctx context.Context) error {
 func (w *Wrapper) Closed() <-chan struct{} {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return lazyChan(&w.closed, 0)
+	return lazyChan(&w.rareLocked().closed, 0)
 }
 
 // closedChan is a channel closed from the start: what a signal channel
@@ -918,7 +928,8 @@ func (w *Wrapper) control(ctx context.Context, op resource.Op, fn func(context.C
 // keep callers waiting on a closed resource.
 func (w *Wrapper) acquireControl(ctx context.Context) error {
 	w.mu.Lock()
-	sem, closing := lazyChan(&w.ctlSem, 1), lazyChan(&w.closing, 0)
+	rr := w.rareLocked()
+	sem, closing := lazyChan(&rr.ctlSem, 1), lazyChan(&rr.closing, 0)
 	w.mu.Unlock()
 	select {
 	case sem <- struct{}{}:
@@ -937,7 +948,7 @@ func (w *Wrapper) controlHeld(ctx context.Context, op resource.Op, fn func(conte
 	a, id, err := w.core.startControl(op, w.clock().Now())
 	if err != nil {
 		w.mu.Unlock()
-		<-w.ctlSem
+		<-w.rare.ctlSem
 		return err
 	}
 	later := w.exec(a)
@@ -978,7 +989,7 @@ func (w *Wrapper) SetProperties(ctx context.Context, vals properties.Values) err
 	held := true
 	defer func() {
 		if held {
-			<-w.ctlSem
+			<-w.rare.ctlSem
 		}
 	}()
 	w.mu.Lock()
@@ -1179,7 +1190,7 @@ func (w *Wrapper) Status() Status {
 	c := w.core
 	s := Status{
 		Name: w.core.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
-		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr,
+		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr(),
 	}
 	for _, k := range c.abandoned() {
 		s.Abandoned++
