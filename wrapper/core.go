@@ -242,14 +242,14 @@ func (r *checkResults) get(op resource.Op) checkResult {
 }
 
 func (r *checkResults) set(op resource.Op, c checkResult) {
-	switch {
-	case op != resource.OpLooksAlive:
+	if op != resource.OpLooksAlive {
 		r.isAlive = c
-	case r.looks == nil:
-		r.looks = &c
-	default:
-		*r.looks = c
+		return
 	}
+	if r.looks == nil {
+		r.looks = new(checkResult) // not &c: c would escape, and every set allocate
+	}
+	*r.looks = c
 }
 
 // callSet is the calls that run: a handful at most, so a slice beats a map

@@ -158,8 +158,8 @@ func (s *settlement) close() { close(s.done) }
 // how its outcome is handed on.
 type running struct {
 	call    call
-	ctx     context.Context
-	cancel  context.CancelFunc
+	cc      callCtx                         // cancelled when the engine stops waiting, or the call returns
+	ctx     context.Context                 // what the call gets: &cc, with an operation's worker hooks around it
 	fn      func(ctx context.Context) error // nil: the call's op says what to run
 	label   *label                          // labels the goroutine running it, for Abandoned (R35)
 	entered atomic.Bool                     // its goroutine has called into the resource
@@ -364,7 +364,7 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 	if r == nil {
 		return
 	}
-	r.cancel()
+	r.cc.cancel()
 	if x.call.lane == laneMain && x.call.op != resource.OpProbe {
 		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
@@ -508,14 +508,13 @@ func (w *Wrapper) sinkAll(evs []*resource.Event) {
 // start prepares the call k under the lock and returns it; its goroutine
 // starts after the lock is released (after).
 func (w *Wrapper) start(k call) *running {
-	ctx, cancel := context.WithCancel(context.Background()) // cancel-only: deadlines are the engine's (DESIGN)
-	r := &running{call: k, cancel: cancel}
+	r := &running{call: k}
 	r.waiters = r.waitBuf[:0] // non-nil: unresolved
 	r.label = getLabel()
+	r.ctx = &r.cc
 	if k.lane == laneMain && k.op != resource.OpProbe {
-		ctx = resource.WithWorkerHooks(ctx, hooks{w: w, id: k.id})
+		r.ctx = resource.WithWorkerHooks(r.ctx, hooks{w: w, id: k.id})
 	}
-	r.ctx = ctx
 	w.running = append(w.running, r)
 	return r
 }
@@ -541,7 +540,7 @@ func (w *Wrapper) run(r *running) {
 	a, counts := w.core.callDone(r.call.id, err, w.clock().Now())
 	w.running.remove(r)
 	w.stopCallTimeout(r)
-	r.cancel()
+	r.cc.cancel()
 	later := w.exec(a)
 	if !counts && w.onReturn != nil {
 		op := r.call.op
