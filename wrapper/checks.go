@@ -43,8 +43,9 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	case op != resource.OpIsAlive && op != resource.OpLooksAlive:
 		return healthcheck.Skipped // only checks are checks
 	}
+	r := new(running) // its call is the core's record too: one allocation for both
 	w.mu.Lock()
-	a, _, started := w.core.startCheck(op, period, w.clock().Now())
+	_, started := w.core.startCheck(op, period, w.clock().Now(), &r.call)
 	if started == healthcheck.StillRunning && w.checkNotEntered(op) {
 		// The previous check's goroutine has not run yet: the process is
 		// behind (overloaded), and the resource is not the one hanging.
@@ -67,7 +68,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	// which exec would turn into a goroutine start for after; this
 	// goroutine runs it instead, so nothing is deferred but the delivery.
 	// (checkNow does the same with a goroutine of its own.)
-	r := w.start(*a.call)
+	w.track(r)
 	r.waiters = append(r.waiters, done)
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
@@ -192,11 +193,11 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 //
 //go:noinline
 func (w *Wrapper) startFresh(period uint64) *running {
-	a, _, started := w.core.startCheck(resource.OpIsAlive, period, w.clock().Now())
-	if started != healthcheck.Started {
+	r := new(running)
+	if _, started := w.core.startCheck(resource.OpIsAlive, period, w.clock().Now(), &r.call); started != healthcheck.Started {
 		return nil
 	}
-	r := w.start(*a.call) // a started check's one action, as in startCheck
+	w.track(r) // a started check's one action, as in startCheck
 	r.fresh = true
 	return r
 }

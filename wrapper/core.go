@@ -783,23 +783,26 @@ func (c *core) report(err error, now time.Time) acts {
 // (0: the current one) when one may run (R5, R15, R21). It answers
 // healthcheck.StillRunning when a check of the same kind still runs (the
 // tick counts as failed, R21) and healthcheck.Skipped for every other
-// reason not to start. Started comes with the one action it takes, the
-// call's start: one action, not acts, so that a check allocates no slice
-// for it (issue 10).
-func (c *core) startCheck(op resource.Op, period uint64, now time.Time) (action, callID, healthcheck.Start) {
+// reason not to start. When Started, k (the caller's, in the record the
+// shell keeps of the call) is the new call and is tracked: its start is the
+// one action, which the caller takes; the core allocates nothing for a
+// check (issue 10).
+func (c *core) startCheck(op resource.Op, period uint64, now time.Time, k *call) (callID, healthcheck.Start) {
 	if c.state != resource.Online || !c.checking || c.phase != phaseIdle || (period != 0 && period != c.period) {
-		return action{}, 0, healthcheck.Skipped
+		return 0, healthcheck.Skipped
 	}
 	for _, k := range c.calls {
 		if k.lane == laneCheck && k.op == op {
-			return action{}, 0, healthcheck.StillRunning
+			return 0, healthcheck.StillRunning
 		}
 	}
 	if c.blocked() {
-		return action{}, 0, healthcheck.Skipped // the other kind runs (R5)
+		return 0, healthcheck.Skipped // the other kind runs (R5)
 	}
-	k := c.newCall(op, laneCheck, now)
-	return action{kind: actStart, call: k}, k.id, healthcheck.Started
+	c.nextID++
+	*k = call{id: c.nextID, op: op, lane: laneCheck, started: now}
+	c.calls = append(c.calls, k)
+	return k.id, healthcheck.Started
 }
 
 // startProbe starts Probe's IsAlive (R7). Only an Offline resource with

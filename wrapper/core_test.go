@@ -422,16 +422,17 @@ func (h *harness) report(err error) acts {
 
 func (h *harness) startCheck(op resource.Op) (acts, callID, bool) {
 	h.t.Helper()
-	x, id, st := h.c.startCheck(op, 0, h.now)
+	k := new(call)
+	id, st := h.c.startCheck(op, 0, h.now, k)
 	ok := st == healthcheck.Started
 	var a acts
-	if x.kind != 0 {
-		a = acts{x}
+	if ok {
+		a = acts{{kind: actStart, call: k}} // the one action the shell takes
 	}
 	h.lastStart = st
 	h.apply(fmt.Sprintf("startCheck(%v)=%d, %v", op, id, ok), a)
-	if ok != (len(a) == 1) {
-		h.failf("startCheck ok=%v with actions %v", ok, actStrings(a))
+	if tracked := h.c.calls.get(id) == k; ok != tracked || ok != (id != 0) || (ok && (k.op != op || k.lane != laneCheck)) {
+		h.failf("startCheck ok=%v, id %d, call %+v tracked %v", ok, id, *k, tracked)
 	}
 	return a, id, ok
 }

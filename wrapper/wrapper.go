@@ -509,14 +509,20 @@ func (w *Wrapper) sinkAll(evs []*resource.Event) {
 // starts after the lock is released (after).
 func (w *Wrapper) start(k call) *running {
 	r := &running{call: k}
+	w.track(r)
+	return r
+}
+
+// track makes r, whose call is set, one of the running calls. Called with
+// w.mu held.
+func (w *Wrapper) track(r *running) {
 	r.waiters = r.waitBuf[:0] // non-nil: unresolved
 	r.label = getLabel()
 	r.ctx = &r.cc
-	if k.lane == laneMain && k.op != resource.OpProbe {
+	if k := &r.call; k.lane == laneMain && k.op != resource.OpProbe {
 		r.ctx = resource.WithWorkerHooks(r.ctx, hooks{w: w, id: k.id})
 	}
 	w.running = append(w.running, r)
-	return r
 }
 
 // run is the goroutine of one call. Its owner is the wrapper: it ends when
