@@ -92,12 +92,19 @@ func percentiles(b *testing.B, lat []time.Duration) {
 
 // BenchmarkFailureToRestart is a sparse failure's path through the
 // notifier (R23) to the restart (R31, RestartDelay NoDelay): 1000 hosted
-// resources, one fails at a time; an op is one failure, from report() to
-// the resource's Online being entered.
+// resources, one fails at a time. An op is one whole cycle: the report, the
+// restart, and the wait until the resource is Online again (the timer
+// runs throughout: stopping it per op stops the world to read the memory
+// statistics, which dominated the profile); p50-µs and p99-µs are report
+// → Online entered, the figure the issue asks for.
 func BenchmarkFailureToRestart(b *testing.B) {
 	const n = 1000
 	m, rs, lat := hostRestarters(b, n)
 	ctx := context.Background()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprint("r", i)
+	}
 	all := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -105,11 +112,9 @@ func BenchmarkFailureToRestart(b *testing.B) {
 		r := rs[i%n]
 		r.fail()
 		all = append(all, <-lat)
-		b.StopTimer()
-		if err := m.Wait(ctx, fmt.Sprint("r", i%n)); err != nil {
+		if err := m.Wait(ctx, names[i%n]); err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
 	}
 	b.StopTimer()
 	percentiles(b, all)
