@@ -2,23 +2,35 @@ package healthcheck
 
 import (
 	"time"
+	"unsafe"
+
+	"github.com/resdll/resdll/resource"
 )
 
-// alarm is one kind of check of one registration in the scheduler's timer
-// heap: when it is due, and how far apart its ticks are. Every field is
-// guarded by Scheduler.tmu.
+// alarm is one kind of check of one registration, or one Timer, in the
+// scheduler's timer heap. When it is due is its heap entry's due (an alarm
+// not in the heap has no due time). It finds what to run through owner and
+// op, not through a closure: a closure per alarm would cost an allocation
+// per registration and kind.
 type alarm struct {
-	due      int64         // nanoseconds since Scheduler.epoch; heap[index].due too
-	interval time.Duration // between ticks; 0 for a Timer's one shot
-	index    int32         // position in Scheduler.heap; -1 when not in it
-	run      func()        // starts the tick's check; made at the first arm; nil for a Timer
-	timer    *Timer        // the Timer this alarm is, or nil
+	interval time.Duration // between ticks; 0 for a Timer's one shot; guarded by Scheduler.tmu
+	// owner is the *registration whose check of kind op this alarm ticks,
+	// or, when op is resource.OpNone, the *Timer this alarm is: one word
+	// for either, converted back only to the type op says. Set with op
+	// before the alarm is first pushed, never changed: a worker reads
+	// both without tmu.
+	owner unsafe.Pointer
+	index int32       // position in Scheduler.heap; -1 when not in it; guarded by Scheduler.tmu
+	op    resource.Op // OpIsAlive or OpLooksAlive, or OpNone for a Timer
 }
+
+// tick runs the tick of a registration's alarm, on a worker.
+func (a *alarm) tick() { (*registration)(a.owner).tick(a.op) }
 
 // entry is one slot of the heap: the due time is kept inline, so that
 // sifting compares within the array and touches an alarm only to move it.
 type entry struct {
-	due int64
+	due int64 // nanoseconds since Scheduler.epoch
 	a   *alarm
 }
 
@@ -65,11 +77,14 @@ func (s *Scheduler) down(i int) {
 	}
 }
 
-// push adds a, not in the heap, and brings the timer forward when a is the
-// new earliest. Called with tmu held.
-func (s *Scheduler) push(a *alarm, now int64) {
+// due returns when a, which is in the heap, is due. Called with tmu held.
+func (s *Scheduler) due(a *alarm) int64 { return s.heap[a.index].due }
+
+// push adds a, not in the heap, due at due, and brings the timer forward
+// when a is the new earliest. Called with tmu held.
+func (s *Scheduler) push(a *alarm, due, now int64) {
 	a.index = int32(len(s.heap))
-	s.heap = append(s.heap, entry{a.due, a})
+	s.heap = append(s.heap, entry{due, a})
 	s.up(int(a.index))
 	if a.index == 0 {
 		s.rearm(now)
@@ -145,15 +160,16 @@ func (s *Scheduler) fireDue(now int64) {
 	defer s.wmu.Unlock()
 	defer s.staff()
 	for len(s.heap) > 0 && s.heap[0].due <= now {
-		a := s.heap[0].a
-		if t := a.timer; t != nil { // a one-shot Timer
+		e := s.heap[0]
+		a := e.a
+		if a.op == resource.OpNone { // a one-shot Timer
+			t := (*Timer)(a.owner)
 			s.remove(a)
 			go t.f(t.gen) // t.gen: a re-arm before f runs makes this firing stale
 			continue
 		}
-		s.ready = append(s.ready, a.run)
-		if next := a.due + int64(a.interval); next > now {
-			a.due = next
+		s.ready = append(s.ready, a)
+		if next := e.due + int64(a.interval); next > now {
 			s.heap[0].due = next
 			s.down(0)
 			continue
@@ -162,8 +178,7 @@ func (s *Scheduler) fireDue(now int64) {
 		late = append(late, a)
 	}
 	for _, a := range late {
-		a.due = now
-		s.push(a, now)
+		s.push(a, now, now)
 	}
 }
 
@@ -189,14 +204,13 @@ func (s *Scheduler) Arm(t *Timer, d time.Duration, f func(gen uint64)) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	if t.s == nil {
-		t.s, t.a.timer, t.a.index = s, t, -1
+		t.s, t.a = s, alarm{owner: unsafe.Pointer(t), index: -1, op: resource.OpNone}
 	}
 	now := s.now()
 	s.remove(&t.a)
 	t.gen++
 	t.f = f
-	t.a.due = now + int64(d)
-	s.push(&t.a, now)
+	s.push(&t.a, now+int64(d), now)
 	return t.gen
 }
 
@@ -237,7 +251,7 @@ func (s *Scheduler) staff() {
 func (s *Scheduler) work() {
 	s.wmu.Lock()
 	for len(s.ready) > s.head {
-		run := s.ready[s.head]
+		a := s.ready[s.head]
 		s.ready[s.head] = nil
 		s.head++
 		switch {
@@ -253,7 +267,7 @@ func (s *Scheduler) work() {
 		s.free--
 		s.staff() // this one is about to be busy: keep one free while ticks wait
 		s.wmu.Unlock()
-		run()
+		a.tick()
 		s.wmu.Lock()
 		s.free++
 	}

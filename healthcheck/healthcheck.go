@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/benbjohnson/clock"
 
@@ -148,7 +149,7 @@ type Scheduler struct {
 	timerSet bool
 
 	wmu   sync.Mutex // guards ready, head and free; taken after tmu
-	ready []func()   // due ticks waiting for a worker, from head on
+	ready []*alarm   // alarms whose ticks wait for a worker, from head on
 	head  int
 	free  int // workers not inside a tick
 
@@ -189,12 +190,7 @@ func (s *Scheduler) Clock() clock.Clock { return s.clock }
 // Register implements [Checker]. The first IsAlive runs one IsAliveInterval
 // after registration, the first LooksAlive one LooksAliveInterval after it.
 func (s *Scheduler) Register(t Target, p Policy) Registration {
-	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
-	r.alarms[0].index, r.alarms[1].index = -1, -1
-	// Made once: a Started check calls its done exactly once (Target), and
-	// one check of a kind runs at a time, so the ticks share them.
-	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
-	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
+	r := s.newRegistration(t, p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.arm(resource.OpIsAlive, 0, false)
@@ -204,13 +200,25 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 	return r
 }
 
+// newRegistration returns a registration of t under p, not armed.
+func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
+	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
+	r.alarms[0] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpIsAlive}
+	r.alarms[1] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpLooksAlive}
+	// Made once: a Started check calls its done exactly once (Target), and
+	// one check of a kind runs at a time, so the ticks share them.
+	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
+	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
+	return r
+}
+
 // registration is one target's place in the timer heap and its failure
 // count.
 type registration struct {
 	s      *Scheduler
 	t      Target
 	done   [2]func(error) // each kind's done, handed to every Check
-	alarms [2]alarm       // IsAlive, LooksAlive; guarded by s.tmu
+	alarms [2]alarm       // IsAlive, LooksAlive; alarm says what guards what
 	off    atomic.Bool    // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
 	mu       sync.Mutex // guards everything below
@@ -237,17 +245,13 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 	s, a := r.s, &r.alarms[slot(op)]
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
-	if a.run == nil {
-		a.run = func() { r.tick(op) } // once per kind: a tick allocates nothing
-	}
 	now := s.now()
 	if !hasPrev {
 		prev = now
 	}
 	s.remove(a)
 	a.interval = d
-	a.due = max(prev+int64(d), now)
-	s.push(a, now)
+	s.push(a, max(prev+int64(d), now), now)
 }
 
 // disarm takes the alarm of slot i out of the heap and returns when its
@@ -260,11 +264,12 @@ func (r *registration) disarm(i int) (last int64, ok bool) {
 	if a.index < 0 {
 		return 0, false
 	}
+	due := s.due(a)
 	s.remove(a)
-	return a.due - int64(a.interval), true
+	return due - int64(a.interval), true
 }
 
-// tick is an alarm's tick, on a goroutine of its own; the heap has already
+// tick is an alarm's tick, on a worker (alarms.go); the heap has already
 // set the next (R21: the next tick is due whatever this one finds).
 func (r *registration) tick(op resource.Op) {
 	if r.off.Load() {
