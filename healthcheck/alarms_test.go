@@ -1,7 +1,9 @@
 package healthcheck
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -230,4 +232,32 @@ func TestBlockedCheckHoldsUpNoOther(t *testing.T) {
 		}
 	}
 	close(release) // the workers return and end: goleak checks at the end
+}
+
+// failTarget counts the failures handed to it.
+type failTarget struct {
+	funcTarget
+	fails atomic.Int32
+}
+
+func (t *failTarget) Fail(resource.Op, error) { t.fails.Add(1) }
+
+// R24: a failure count stops at its type's bound rather than wrap, so a
+// threshold above the bound never latches, and one at it does.
+func TestFailureCountSaturates(t *testing.T) {
+	s := New(Options{Clock: clock.NewMock()})
+	for _, c := range []struct {
+		threshold int
+		fails     int32
+	}{
+		{threshold: math.MaxUint32, fails: 1},
+		{threshold: math.MaxUint32 + 1, fails: 0},
+	} {
+		tg := &failTarget{}
+		r := s.newRegistration(tg, Policy{FailureThreshold: c.threshold})
+		r.failures[0] = math.MaxUint32 - 1
+		r.result(resource.OpIsAlive, assert.AnError)
+		r.result(resource.OpIsAlive, assert.AnError)
+		assert.Equal(t, c.fails, tg.fails.Load(), "threshold %d", c.threshold)
+	}
 }

@@ -3,6 +3,7 @@ package healthcheck
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/resource"
 )
 
@@ -142,6 +144,10 @@ type Scheduler struct {
 	max    int       // MaxConcurrentChecks; 0: no bound
 	epoch  time.Time // the heap's zero
 
+	// policies holds one copy of each policy registrations have: a node's
+	// targets mostly share one, and a pointer is a quarter of a Policy.
+	policies intern.Cache[Policy]
+
 	tmu      sync.Mutex   // guards the heap, the timer and every alarm; taken after a registration's mu
 	heap     []entry      // the armed alarms, earliest first (alarms.go)
 	timer    *clock.Timer // set for heap[0]; nil until the first alarm
@@ -202,7 +208,7 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 
 // newRegistration returns a registration of t under p, not armed.
 func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
-	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
+	r := &registration{s: s, t: t, policy: s.policies.Get(p), since: s.now()}
 	r.alarms[0] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpIsAlive}
 	r.alarms[1] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpLooksAlive}
 	// Made once: a Started check calls its done exactly once (Target), and
@@ -219,12 +225,12 @@ type registration struct {
 	t      Target
 	done   [2]func(error) // each kind's done, handed to every Check
 	alarms [2]alarm       // IsAlive, LooksAlive; alarm says what guards what
+	since  int64          // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
 	off    atomic.Bool    // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
 	mu       sync.Mutex // guards everything below
-	policy   Policy
-	since    time.Time // when checking began, for StartupGrace
-	failures [2]int    // failed checks in a row, per kind (R24)
+	policy   *Policy    // shared (Scheduler.policies): never changed through it
+	failures [2]uint32  // failed checks in a row, per kind (R24); see result
 }
 
 func slot(op resource.Op) int {
@@ -238,7 +244,7 @@ func slot(op resource.Op) int {
 // when hasPrev (the phase of the schedule it replaces), else one interval
 // from now; a time already past is due at once. Called with r.mu held.
 func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
-	d := intervalOf(r.policy, op)
+	d := intervalOf(*r.policy, op)
 	if r.off.Load() || d <= 0 {
 		return
 	}
@@ -363,13 +369,18 @@ func (r *registration) result(op resource.Op, err error) {
 		r.mu.Unlock()
 		return
 	}
-	if r.s.clock.Now().Sub(r.since) < r.policy.StartupGrace {
+	if time.Duration(r.s.now()-r.since) < r.policy.StartupGrace {
 		r.mu.Unlock() // R24: inside the grace failures do not count
 		return
 	}
-	r.failures[i]++
+	// The count stops at MaxUint32 rather than wrap: a threshold above it
+	// (four billion failed checks in a row, over a DWORD property's range)
+	// is never reached, where a wrapped count would restart at 0.
+	if r.failures[i] < math.MaxUint32 {
+		r.failures[i]++
+	}
 	n, threshold := r.failures[i], r.policy.FailureThreshold
-	fail := n >= threshold
+	fail := uint64(n) >= uint64(threshold)
 	if fail {
 		r.failures[i] = 0
 	}
@@ -386,7 +397,7 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.off.Load() {
 		return
 	}
-	r.policy = p
+	r.policy = r.s.policies.Get(p)
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
 		// Keep the schedule's phase: the next tick comes one new interval
 		// after the last one was due.
