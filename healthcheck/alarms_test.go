@@ -39,7 +39,7 @@ func TestHeapProperty(t *testing.T) {
 		tg := &funcTarget{check: ran.Done}
 		alarms := make([]*alarm, rapid.IntRange(1, 40).Draw(t, "alarms"))
 		for i := range alarms {
-			alarms[i] = &s.newRegistration(tg, Policy{FailureThreshold: 1}).alarms[0]
+			alarms[i] = &s.newRegistration(tg, Policy{FailureThreshold: 1}).isAlive.alarm
 			alarms[i].interval = time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
 		}
 		s.tmu.Lock()
@@ -120,7 +120,7 @@ func TestLateTickDueAtOnce(t *testing.T) {
 	s.fire()
 	<-started
 	s.tmu.Lock()
-	a := &reg.(*registration).alarms[0]
+	a := &reg.(*registration).isAlive.alarm
 	assert.Equal(t, s.now(), s.due(a), "due again at once")
 	s.tmu.Unlock()
 	clk.Add(0) // fires the timer set for now
@@ -255,7 +255,7 @@ func TestFailureCountSaturates(t *testing.T) {
 	} {
 		tg := &failTarget{}
 		r := s.newRegistration(tg, Policy{FailureThreshold: c.threshold})
-		r.failures[0] = math.MaxUint32 - 1
+		r.failures = math.MaxUint32 - 1
 		r.result(resource.OpIsAlive, assert.AnError)
 		r.result(resource.OpIsAlive, assert.AnError)
 		assert.Equal(t, c.fails, tg.fails.Load(), "threshold %d", c.threshold)

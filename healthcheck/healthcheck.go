@@ -209,28 +209,70 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 // newRegistration returns a registration of t under p, not armed.
 func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
 	r := &registration{s: s, t: t, policy: s.policies.Get(p), since: s.now()}
-	r.alarms[0] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpIsAlive}
-	r.alarms[1] = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpLooksAlive}
-	// Made once: a Started check calls its done exactly once (Target), and
-	// one check of a kind runs at a time, so the ticks share them.
-	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
-	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
+	r.isAlive = r.newKind(resource.OpIsAlive)
 	return r
 }
 
-// registration is one target's place in the timer heap and its failure
-// count.
-type registration struct {
-	s      *Scheduler
-	t      Target
-	done   [2]func(error) // each kind's done, handed to every Check
-	alarms [2]alarm       // IsAlive, LooksAlive; alarm says what guards what
-	since  int64          // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
-	off    atomic.Bool    // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+// newKind returns r's kind op, not armed.
+func (r *registration) newKind(op resource.Op) kind {
+	return kind{
+		alarm: alarm{owner: unsafe.Pointer(r), index: -1, op: op},
+		// Made once: a Started check calls its done exactly once
+		// (Target), and one check of a kind runs at a time, so the ticks
+		// share it.
+		done: func(err error) { r.s.release(); r.result(op, err) },
+	}
+}
 
-	mu       sync.Mutex // guards everything below
+// registration is one target's place in the timer heap and its failure
+// counts. Its LooksAlive part is out of line, made when LooksAlive is
+// first armed: most targets have none, or check it Never, and it would be
+// a third of a registration.
+type registration struct {
+	s       *Scheduler
+	t       Target
+	isAlive kind        // IsAlive's alarm and done
+	looks   *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
+	since   int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
+	off     atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+
+	mu       sync.Mutex // guards everything below, and looks.failures
+	failures uint32     // IsAlive's failed checks in a row (R24); see result
 	policy   *Policy    // shared (Scheduler.policies): never changed through it
-	failures [2]uint32  // failed checks in a row, per kind (R24); see result
+}
+
+// kind is one kind of check of a registration: its alarm and the done
+// handed to each of its checks.
+type kind struct {
+	alarm alarm       // alarm says what guards what
+	done  func(error) // made with the kind, never changed
+}
+
+// looks is a registration's LooksAlive part.
+type looks struct {
+	kind
+	failures uint32 // failed checks in a row (R24); guarded by the registration's mu; see result
+}
+
+// alarmOf returns r's alarm of kind op, or nil when r has none (LooksAlive
+// never armed).
+func (r *registration) alarmOf(op resource.Op) *alarm {
+	if op != resource.OpLooksAlive {
+		return &r.isAlive.alarm
+	}
+	if r.looks == nil {
+		return nil
+	}
+	return &r.looks.alarm
+}
+
+// failuresOf returns r's count of failed checks of kind op in a row, which
+// has been armed. Called with r.mu held.
+func (r *registration) failuresOf(op resource.Op) *uint32 {
+	if op == resource.OpLooksAlive {
+		return &r.looks.failures
+	}
+	return &r.failures
 }
 
 func slot(op resource.Op) int {
@@ -248,7 +290,10 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 	if r.off.Load() || d <= 0 {
 		return
 	}
-	s, a := r.s, &r.alarms[slot(op)]
+	if op == resource.OpLooksAlive && r.looks == nil {
+		r.looks = &looks{kind: r.newKind(op)}
+	}
+	s, a := r.s, r.alarmOf(op)
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	now := s.now()
@@ -260,11 +305,14 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 	s.push(a, max(prev+int64(d), now), now)
 }
 
-// disarm takes the alarm of slot i out of the heap and returns when its
+// disarm takes the alarm of kind op out of the heap and returns when its
 // last tick was due (ok false when it was not armed). Called with r.mu
 // held.
-func (r *registration) disarm(i int) (last int64, ok bool) {
-	s, a := r.s, &r.alarms[i]
+func (r *registration) disarm(op resource.Op) (last int64, ok bool) {
+	s, a := r.s, r.alarmOf(op)
+	if a == nil {
+		return 0, false
+	}
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	if a.index < 0 {
@@ -345,7 +393,11 @@ func (s *Scheduler) release() {
 // check runs one check of r holding a slot, and frees the slot when the
 // target reports the outcome (its return or its time-out).
 func (r *registration) check(op resource.Op) {
-	switch r.t.Check(op, r.done[slot(op)]) {
+	done := r.isAlive.done
+	if op == resource.OpLooksAlive {
+		done = r.looks.done // a tick of its alarm: set (registration.looks)
+	}
+	switch r.t.Check(op, done) {
 	case StillRunning:
 		r.s.release()
 		// R21: the previous check is still running; this tick counts as
@@ -363,9 +415,9 @@ func (r *registration) result(op resource.Op, err error) {
 		r.mu.Unlock()
 		return
 	}
-	i := slot(op)
+	failures := r.failuresOf(op)
 	if err == nil {
-		r.failures[i] = 0
+		*failures = 0
 		r.mu.Unlock()
 		return
 	}
@@ -376,13 +428,13 @@ func (r *registration) result(op resource.Op, err error) {
 	// The count stops at MaxUint32 rather than wrap: a threshold above it
 	// (four billion failed checks in a row, over a DWORD property's range)
 	// is never reached, where a wrapped count would restart at 0.
-	if r.failures[i] < math.MaxUint32 {
-		r.failures[i]++
+	if *failures < math.MaxUint32 {
+		*failures++
 	}
-	n, threshold := r.failures[i], r.policy.FailureThreshold
+	n, threshold := *failures, r.policy.FailureThreshold
 	fail := uint64(n) >= uint64(threshold)
 	if fail {
-		r.failures[i] = 0
+		*failures = 0
 	}
 	r.mu.Unlock()
 	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)
@@ -401,7 +453,7 @@ func (r *registration) SetPolicy(p Policy) {
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
 		// Keep the schedule's phase: the next tick comes one new interval
 		// after the last one was due.
-		last, ok := r.disarm(slot(op))
+		last, ok := r.disarm(op)
 		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
 			continue
 		}
@@ -420,6 +472,6 @@ func (r *registration) Unregister() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.off.Store(true)
-	r.disarm(0)
-	r.disarm(1)
+	r.disarm(resource.OpIsAlive)
+	r.disarm(resource.OpLooksAlive)
 }
