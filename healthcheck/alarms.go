@@ -34,47 +34,65 @@ type entry struct {
 	a   *alarm
 }
 
-// The timer heap: a binary min-heap of alarms on due, each alarm knowing
+// The timer heap: a 4-ary min-heap of alarms on due, each alarm knowing
 // its index so that it can be moved or removed in O(log n). One clock
 // timer is set for the earliest; its callback starts every check that is
 // due and moves each alarm on by its interval in place.
+//
+// Four children, not two, as the runtime's own timer heap: sifting
+// compares within the array, which is cheap, but every level it moves an
+// entry it writes that entry's alarm, in a registration somewhere on the
+// heap; with a node's hundred thousand targets each such write is a cache
+// miss, and a 4-ary heap has half the levels. Sifting moves a hole rather
+// than swapping, so each level moves one entry, not two.
 
-func (s *Scheduler) less(i, j int) bool { return s.heap[i].due < s.heap[j].due }
+// arity is the number of children of a heap node.
+const arity = 4
 
-func (s *Scheduler) swap(i, j int) {
-	h := s.heap
-	h[i], h[j] = h[j], h[i]
-	h[i].a.index, h[j].a.index = int32(i), int32(j)
-}
-
+// up moves the entry at i towards the root until its parent is not later.
 func (s *Scheduler) up(i int) {
+	h := s.heap
+	e := h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			return
+		p := (i - 1) / arity
+		if h[p].due <= e.due {
+			break
 		}
-		s.swap(i, p)
+		h[i] = h[p]
+		h[i].a.index = int32(i)
 		i = p
 	}
+	h[i] = e
+	e.a.index = int32(i)
 }
 
-func (s *Scheduler) down(i int) {
-	n := len(s.heap)
+// down moves the entry at i away from the root until no child is earlier,
+// and reports whether it moved.
+func (s *Scheduler) down(i int) bool {
+	h := s.heap
+	n := len(h)
+	e, i0 := h[i], i
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := arity*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && s.less(r, l) {
-			m = r
+		m := c // the earliest child, the first of equals
+		for j := c + 1; j < min(c+arity, n); j++ {
+			if h[j].due < h[m].due {
+				m = j
+			}
 		}
-		if !s.less(m, i) {
-			return
+		if h[m].due >= e.due {
+			break
 		}
-		s.swap(i, m)
+		h[i] = h[m]
+		h[i].a.index = int32(i)
 		i = m
 	}
+	h[i] = e
+	e.a.index = int32(i)
+	return i != i0
 }
 
 // due returns when a, which is in the heap, is due. Called with tmu held.
@@ -101,13 +119,12 @@ func (s *Scheduler) remove(a *alarm) {
 	}
 	last := len(s.heap) - 1
 	if i != last {
-		s.swap(i, last)
+		s.heap[i] = s.heap[last] // the last entry fills the hole, then sifts
 	}
 	s.heap[last] = entry{}
 	s.heap = s.heap[:last]
 	a.index = -1
-	if i != last {
-		s.down(i)
+	if i != last && !s.down(i) {
 		s.up(i)
 	}
 	if len(s.heap) == 0 && cap(s.heap) > 64 {

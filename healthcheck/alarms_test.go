@@ -22,7 +22,7 @@ func checkHeap(t require.TestingT, s *Scheduler) {
 	for i, e := range s.heap {
 		require.Equal(t, int32(i), e.a.index, "entry %d's alarm knows its index", i)
 		if i > 0 {
-			require.LessOrEqual(t, s.heap[(i-1)/2].due, e.due, "entry %d is not before its parent", i)
+			require.LessOrEqual(t, s.heap[(i-1)/arity].due, e.due, "entry %d is not before its parent", i)
 		}
 	}
 }
