@@ -2,74 +2,107 @@ package healthcheck
 
 import (
 	"time"
+	"unsafe"
+
+	"github.com/resdll/resdll/resource"
 )
 
-// alarm is one kind of check of one registration in the scheduler's timer
-// heap: when it is due, and how far apart its ticks are. Every field is
-// guarded by Scheduler.tmu.
+// alarm is one kind of check of one registration, or one Timer, in the
+// scheduler's timer heap. When it is due is its heap entry's due (an alarm
+// not in the heap has no due time). It finds what to run through owner and
+// op, not through a closure: a closure per alarm would cost an allocation
+// per registration and kind.
 type alarm struct {
-	due      int64         // nanoseconds since Scheduler.epoch; heap[index].due too
-	interval time.Duration // between ticks; 0 for a Timer's one shot
-	index    int32         // position in Scheduler.heap; -1 when not in it
-	run      func()        // starts the tick's check; made at the first arm; nil for a Timer
-	timer    *Timer        // the Timer this alarm is, or nil
+	interval time.Duration // between ticks; 0 for a Timer's one shot; guarded by Scheduler.tmu
+	// owner is the *registration whose check of kind op this alarm ticks,
+	// or, when op is resource.OpNone, the *Timer this alarm is: one word
+	// for either, converted back only to the type op says. Set with op
+	// before the alarm is first pushed, never changed: a worker reads
+	// both without tmu.
+	owner unsafe.Pointer
+	index int32       // position in Scheduler.heap; -1 when not in it; guarded by Scheduler.tmu
+	op    resource.Op // OpIsAlive or OpLooksAlive, or OpNone for a Timer
 }
+
+// tick runs the tick of a registration's alarm, on a worker.
+func (a *alarm) tick() { (*registration)(a.owner).tick(a.op) }
 
 // entry is one slot of the heap: the due time is kept inline, so that
 // sifting compares within the array and touches an alarm only to move it.
 type entry struct {
-	due int64
+	due int64 // nanoseconds since Scheduler.epoch
 	a   *alarm
 }
 
-// The timer heap: a binary min-heap of alarms on due, each alarm knowing
+// The timer heap: a 4-ary min-heap of alarms on due, each alarm knowing
 // its index so that it can be moved or removed in O(log n). One clock
 // timer is set for the earliest; its callback starts every check that is
 // due and moves each alarm on by its interval in place.
+//
+// Four children, not two, as the runtime's own timer heap: sifting
+// compares within the array, which is cheap, but every level it moves an
+// entry it writes that entry's alarm, in a registration somewhere on the
+// heap; with a node's hundred thousand targets each such write is a cache
+// miss, and a 4-ary heap has half the levels. Sifting moves a hole rather
+// than swapping, so each level moves one entry, not two.
 
-func (s *Scheduler) less(i, j int) bool { return s.heap[i].due < s.heap[j].due }
+// arity is the number of children of a heap node.
+const arity = 4
 
-func (s *Scheduler) swap(i, j int) {
-	h := s.heap
-	h[i], h[j] = h[j], h[i]
-	h[i].a.index, h[j].a.index = int32(i), int32(j)
-}
-
+// up moves the entry at i towards the root until its parent is not later.
 func (s *Scheduler) up(i int) {
+	h := s.heap
+	e := h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			return
+		p := (i - 1) / arity
+		if h[p].due <= e.due {
+			break
 		}
-		s.swap(i, p)
+		h[i] = h[p]
+		h[i].a.index = int32(i)
 		i = p
 	}
+	h[i] = e
+	e.a.index = int32(i)
 }
 
-func (s *Scheduler) down(i int) {
-	n := len(s.heap)
+// down moves the entry at i away from the root until no child is earlier,
+// and reports whether it moved.
+func (s *Scheduler) down(i int) bool {
+	h := s.heap
+	n := len(h)
+	e, i0 := h[i], i
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := arity*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && s.less(r, l) {
-			m = r
+		m := c // the earliest child, the first of equals
+		for j := c + 1; j < min(c+arity, n); j++ {
+			if h[j].due < h[m].due {
+				m = j
+			}
 		}
-		if !s.less(m, i) {
-			return
+		if h[m].due >= e.due {
+			break
 		}
-		s.swap(i, m)
+		h[i] = h[m]
+		h[i].a.index = int32(i)
 		i = m
 	}
+	h[i] = e
+	e.a.index = int32(i)
+	return i != i0
 }
 
-// push adds a, not in the heap, and brings the timer forward when a is the
-// new earliest. Called with tmu held.
-func (s *Scheduler) push(a *alarm, now int64) {
+// due returns when a, which is in the heap, is due. Called with tmu held.
+func (s *Scheduler) due(a *alarm) int64 { return s.heap[a.index].due }
+
+// push adds a, not in the heap, due at due, and brings the timer forward
+// when a is the new earliest. Called with tmu held.
+func (s *Scheduler) push(a *alarm, due, now int64) {
 	a.index = int32(len(s.heap))
-	s.heap = append(s.heap, entry{a.due, a})
+	s.heap = append(s.heap, entry{due, a})
 	s.up(int(a.index))
 	if a.index == 0 {
 		s.rearm(now)
@@ -86,13 +119,12 @@ func (s *Scheduler) remove(a *alarm) {
 	}
 	last := len(s.heap) - 1
 	if i != last {
-		s.swap(i, last)
+		s.heap[i] = s.heap[last] // the last entry fills the hole, then sifts
 	}
 	s.heap[last] = entry{}
 	s.heap = s.heap[:last]
 	a.index = -1
-	if i != last {
-		s.down(i)
+	if i != last && !s.down(i) {
 		s.up(i)
 	}
 	if len(s.heap) == 0 && cap(s.heap) > 64 {
@@ -145,15 +177,16 @@ func (s *Scheduler) fireDue(now int64) {
 	defer s.wmu.Unlock()
 	defer s.staff()
 	for len(s.heap) > 0 && s.heap[0].due <= now {
-		a := s.heap[0].a
-		if t := a.timer; t != nil { // a one-shot Timer
+		e := s.heap[0]
+		a := e.a
+		if a.op == resource.OpNone { // a one-shot Timer
+			t := (*Timer)(a.owner)
 			s.remove(a)
 			go t.f(t.gen) // t.gen: a re-arm before f runs makes this firing stale
 			continue
 		}
-		s.ready = append(s.ready, a.run)
-		if next := a.due + int64(a.interval); next > now {
-			a.due = next
+		s.ready = append(s.ready, a)
+		if next := e.due + int64(a.interval); next > now {
 			s.heap[0].due = next
 			s.down(0)
 			continue
@@ -162,8 +195,7 @@ func (s *Scheduler) fireDue(now int64) {
 		late = append(late, a)
 	}
 	for _, a := range late {
-		a.due = now
-		s.push(a, now)
+		s.push(a, now, now)
 	}
 }
 
@@ -189,14 +221,13 @@ func (s *Scheduler) Arm(t *Timer, d time.Duration, f func(gen uint64)) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	if t.s == nil {
-		t.s, t.a.timer, t.a.index = s, t, -1
+		t.s, t.a = s, alarm{owner: unsafe.Pointer(t), index: -1, op: resource.OpNone}
 	}
 	now := s.now()
 	s.remove(&t.a)
 	t.gen++
 	t.f = f
-	t.a.due = now + int64(d)
-	s.push(&t.a, now)
+	s.push(&t.a, now+int64(d), now)
 	return t.gen
 }
 
@@ -237,7 +268,7 @@ func (s *Scheduler) staff() {
 func (s *Scheduler) work() {
 	s.wmu.Lock()
 	for len(s.ready) > s.head {
-		run := s.ready[s.head]
+		a := s.ready[s.head]
 		s.ready[s.head] = nil
 		s.head++
 		switch {
@@ -253,7 +284,7 @@ func (s *Scheduler) work() {
 		s.free--
 		s.staff() // this one is about to be busy: keep one free while ticks wait
 		s.wmu.Unlock()
-		run()
+		a.tick()
 		s.wmu.Lock()
 		s.free++
 	}

@@ -1,7 +1,9 @@
 package healthcheck
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -19,9 +21,8 @@ import (
 func checkHeap(t require.TestingT, s *Scheduler) {
 	for i, e := range s.heap {
 		require.Equal(t, int32(i), e.a.index, "entry %d's alarm knows its index", i)
-		require.Equal(t, e.a.due, e.due, "entry %d keeps its alarm's due inline", i)
 		if i > 0 {
-			require.LessOrEqual(t, s.heap[(i-1)/2].due, e.due, "entry %d is not before its parent", i)
+			require.LessOrEqual(t, s.heap[(i-1)/arity].due, e.due, "entry %d is not before its parent", i)
 		}
 	}
 }
@@ -35,9 +36,11 @@ func TestHeapProperty(t *testing.T) {
 		// plays the times itself.
 		s := New(Options{Clock: clock.NewMock()})
 		var ran sync.WaitGroup
+		tg := &funcTarget{check: ran.Done}
 		alarms := make([]*alarm, rapid.IntRange(1, 40).Draw(t, "alarms"))
 		for i := range alarms {
-			alarms[i] = &alarm{index: -1, interval: time.Duration(rapid.IntRange(1, 50).Draw(t, "interval")), run: ran.Done}
+			alarms[i] = &s.newRegistration(tg, Policy{FailureThreshold: 1}).isAlive.alarm
+			alarms[i].interval = time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
 		}
 		s.tmu.Lock()
 		defer s.tmu.Unlock()
@@ -47,8 +50,7 @@ func TestHeapProperty(t *testing.T) {
 			switch rapid.IntRange(0, 2).Draw(t, "op") {
 			case 0:
 				s.remove(a)
-				a.due = now + int64(rapid.IntRange(0, 100).Draw(t, "due"))
-				s.push(a, now)
+				s.push(a, now+int64(rapid.IntRange(0, 100).Draw(t, "due")), now)
 			case 1:
 				s.remove(a)
 				require.Equal(t, int32(-1), a.index)
@@ -70,11 +72,11 @@ func TestHeapProperty(t *testing.T) {
 					require.GreaterOrEqual(t, a.index, int32(0), "a ticking alarm stays in the heap")
 					switch {
 					case due > now:
-						require.Equal(t, due, a.due, "not due: not moved")
+						require.Equal(t, due, s.due(a), "not due: not moved")
 					case due+int64(a.interval) > now:
-						require.Equal(t, due+int64(a.interval), a.due, "due: one interval on from when it was due")
+						require.Equal(t, due+int64(a.interval), s.due(a), "due: one interval on from when it was due")
 					default:
-						require.Equal(t, now, a.due, "a whole interval late: due again at once")
+						require.Equal(t, now, s.due(a), "a whole interval late: due again at once")
 					}
 				}
 			}
@@ -118,8 +120,8 @@ func TestLateTickDueAtOnce(t *testing.T) {
 	s.fire()
 	<-started
 	s.tmu.Lock()
-	a := &reg.(*registration).alarms[0]
-	assert.Equal(t, s.now(), a.due, "due again at once")
+	a := &reg.(*registration).isAlive.alarm
+	assert.Equal(t, s.now(), s.due(a), "due again at once")
 	s.tmu.Unlock()
 	clk.Add(0) // fires the timer set for now
 	<-started
@@ -230,4 +232,32 @@ func TestBlockedCheckHoldsUpNoOther(t *testing.T) {
 		}
 	}
 	close(release) // the workers return and end: goleak checks at the end
+}
+
+// failTarget counts the failures handed to it.
+type failTarget struct {
+	funcTarget
+	fails atomic.Int32
+}
+
+func (t *failTarget) Fail(resource.Op, error) { t.fails.Add(1) }
+
+// R24: a failure count stops at its type's bound rather than wrap, so a
+// threshold above the bound never latches, and one at it does.
+func TestFailureCountSaturates(t *testing.T) {
+	s := New(Options{Clock: clock.NewMock()})
+	for _, c := range []struct {
+		threshold int
+		fails     int32
+	}{
+		{threshold: math.MaxUint32, fails: 1},
+		{threshold: math.MaxUint32 + 1, fails: 0},
+	} {
+		tg := &failTarget{}
+		r := s.newRegistration(tg, Policy{FailureThreshold: c.threshold})
+		r.failures = math.MaxUint32 - 1
+		r.result(resource.OpIsAlive, assert.AnError)
+		r.result(resource.OpIsAlive, assert.AnError)
+		assert.Equal(t, c.fails, tg.fails.Load(), "threshold %d", c.threshold)
+	}
 }

@@ -3,12 +3,15 @@ package healthcheck
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/resource"
 )
 
@@ -141,6 +144,10 @@ type Scheduler struct {
 	max    int       // MaxConcurrentChecks; 0: no bound
 	epoch  time.Time // the heap's zero
 
+	// policies holds one copy of each policy registrations have: a node's
+	// targets mostly share one, and a pointer is a quarter of a Policy.
+	policies intern.Cache[Policy]
+
 	tmu      sync.Mutex   // guards the heap, the timer and every alarm; taken after a registration's mu
 	heap     []entry      // the armed alarms, earliest first (alarms.go)
 	timer    *clock.Timer // set for heap[0]; nil until the first alarm
@@ -148,7 +155,7 @@ type Scheduler struct {
 	timerSet bool
 
 	wmu   sync.Mutex // guards ready, head and free; taken after tmu
-	ready []func()   // due ticks waiting for a worker, from head on
+	ready []*alarm   // alarms whose ticks wait for a worker, from head on
 	head  int
 	free  int // workers not inside a tick
 
@@ -189,12 +196,7 @@ func (s *Scheduler) Clock() clock.Clock { return s.clock }
 // Register implements [Checker]. The first IsAlive runs one IsAliveInterval
 // after registration, the first LooksAlive one LooksAliveInterval after it.
 func (s *Scheduler) Register(t Target, p Policy) Registration {
-	r := &registration{s: s, t: t, policy: p, since: s.clock.Now()}
-	r.alarms[0].index, r.alarms[1].index = -1, -1
-	// Made once: a Started check calls its done exactly once (Target), and
-	// one check of a kind runs at a time, so the ticks share them.
-	r.done[0] = func(err error) { r.s.release(); r.result(resource.OpIsAlive, err) }
-	r.done[1] = func(err error) { r.s.release(); r.result(resource.OpLooksAlive, err) }
+	r := s.newRegistration(t, p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.arm(resource.OpIsAlive, 0, false)
@@ -204,19 +206,73 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 	return r
 }
 
-// registration is one target's place in the timer heap and its failure
-// count.
-type registration struct {
-	s      *Scheduler
-	t      Target
-	done   [2]func(error) // each kind's done, handed to every Check
-	alarms [2]alarm       // IsAlive, LooksAlive; guarded by s.tmu
-	off    atomic.Bool    // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+// newRegistration returns a registration of t under p, not armed.
+func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
+	r := &registration{s: s, t: t, policy: s.policies.Get(p), since: s.now()}
+	r.isAlive = r.newKind(resource.OpIsAlive)
+	return r
+}
 
-	mu       sync.Mutex // guards everything below
-	policy   Policy
-	since    time.Time // when checking began, for StartupGrace
-	failures [2]int    // failed checks in a row, per kind (R24)
+// newKind returns r's kind op, not armed.
+func (r *registration) newKind(op resource.Op) kind {
+	return kind{
+		alarm: alarm{owner: unsafe.Pointer(r), index: -1, op: op},
+		// Made once: a Started check calls its done exactly once
+		// (Target), and one check of a kind runs at a time, so the ticks
+		// share it.
+		done: func(err error) { r.s.release(); r.result(op, err) },
+	}
+}
+
+// registration is one target's place in the timer heap and its failure
+// counts. Its LooksAlive part is out of line, made when LooksAlive is
+// first armed: most targets have none, or check it Never, and it would be
+// a third of a registration.
+type registration struct {
+	s       *Scheduler
+	t       Target
+	isAlive kind        // IsAlive's alarm and done
+	looks   *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
+	since   int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
+	off     atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+
+	mu       sync.Mutex // guards everything below, and looks.failures
+	failures uint32     // IsAlive's failed checks in a row (R24); see result
+	policy   *Policy    // shared (Scheduler.policies): never changed through it
+}
+
+// kind is one kind of check of a registration: its alarm and the done
+// handed to each of its checks.
+type kind struct {
+	alarm alarm       // alarm says what guards what
+	done  func(error) // made with the kind, never changed
+}
+
+// looks is a registration's LooksAlive part.
+type looks struct {
+	kind
+	failures uint32 // failed checks in a row (R24); guarded by the registration's mu; see result
+}
+
+// alarmOf returns r's alarm of kind op, or nil when r has none (LooksAlive
+// never armed).
+func (r *registration) alarmOf(op resource.Op) *alarm {
+	if op != resource.OpLooksAlive {
+		return &r.isAlive.alarm
+	}
+	if r.looks == nil {
+		return nil
+	}
+	return &r.looks.alarm
+}
+
+// failuresOf returns r's count of failed checks of kind op in a row, which
+// has been armed. Called with r.mu held.
+func (r *registration) failuresOf(op resource.Op) *uint32 {
+	if op == resource.OpLooksAlive {
+		return &r.looks.failures
+	}
+	return &r.failures
 }
 
 func slot(op resource.Op) int {
@@ -230,41 +286,44 @@ func slot(op resource.Op) int {
 // when hasPrev (the phase of the schedule it replaces), else one interval
 // from now; a time already past is due at once. Called with r.mu held.
 func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
-	d := intervalOf(r.policy, op)
+	d := intervalOf(*r.policy, op)
 	if r.off.Load() || d <= 0 {
 		return
 	}
-	s, a := r.s, &r.alarms[slot(op)]
+	if op == resource.OpLooksAlive && r.looks == nil {
+		r.looks = &looks{kind: r.newKind(op)}
+	}
+	s, a := r.s, r.alarmOf(op)
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
-	if a.run == nil {
-		a.run = func() { r.tick(op) } // once per kind: a tick allocates nothing
-	}
 	now := s.now()
 	if !hasPrev {
 		prev = now
 	}
 	s.remove(a)
 	a.interval = d
-	a.due = max(prev+int64(d), now)
-	s.push(a, now)
+	s.push(a, max(prev+int64(d), now), now)
 }
 
-// disarm takes the alarm of slot i out of the heap and returns when its
+// disarm takes the alarm of kind op out of the heap and returns when its
 // last tick was due (ok false when it was not armed). Called with r.mu
 // held.
-func (r *registration) disarm(i int) (last int64, ok bool) {
-	s, a := r.s, &r.alarms[i]
+func (r *registration) disarm(op resource.Op) (last int64, ok bool) {
+	s, a := r.s, r.alarmOf(op)
+	if a == nil {
+		return 0, false
+	}
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	if a.index < 0 {
 		return 0, false
 	}
+	due := s.due(a)
 	s.remove(a)
-	return a.due - int64(a.interval), true
+	return due - int64(a.interval), true
 }
 
-// tick is an alarm's tick, on a goroutine of its own; the heap has already
+// tick is an alarm's tick, on a worker (alarms.go); the heap has already
 // set the next (R21: the next tick is due whatever this one finds).
 func (r *registration) tick(op resource.Op) {
 	if r.off.Load() {
@@ -334,7 +393,11 @@ func (s *Scheduler) release() {
 // check runs one check of r holding a slot, and frees the slot when the
 // target reports the outcome (its return or its time-out).
 func (r *registration) check(op resource.Op) {
-	switch r.t.Check(op, r.done[slot(op)]) {
+	done := r.isAlive.done
+	if op == resource.OpLooksAlive {
+		done = r.looks.done // a tick of its alarm: set (registration.looks)
+	}
+	switch r.t.Check(op, done) {
 	case StillRunning:
 		r.s.release()
 		// R21: the previous check is still running; this tick counts as
@@ -352,21 +415,26 @@ func (r *registration) result(op resource.Op, err error) {
 		r.mu.Unlock()
 		return
 	}
-	i := slot(op)
+	failures := r.failuresOf(op)
 	if err == nil {
-		r.failures[i] = 0
+		*failures = 0
 		r.mu.Unlock()
 		return
 	}
-	if r.s.clock.Now().Sub(r.since) < r.policy.StartupGrace {
+	if time.Duration(r.s.now()-r.since) < r.policy.StartupGrace {
 		r.mu.Unlock() // R24: inside the grace failures do not count
 		return
 	}
-	r.failures[i]++
-	n, threshold := r.failures[i], r.policy.FailureThreshold
-	fail := n >= threshold
+	// The count stops at MaxUint32 rather than wrap: a threshold above it
+	// (four billion failed checks in a row, over a DWORD property's range)
+	// is never reached, where a wrapped count would restart at 0.
+	if *failures < math.MaxUint32 {
+		*failures++
+	}
+	n, threshold := *failures, r.policy.FailureThreshold
+	fail := uint64(n) >= uint64(threshold)
 	if fail {
-		r.failures[i] = 0
+		*failures = 0
 	}
 	r.mu.Unlock()
 	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)
@@ -381,11 +449,11 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.off.Load() {
 		return
 	}
-	r.policy = p
+	r.policy = r.s.policies.Get(p)
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
 		// Keep the schedule's phase: the next tick comes one new interval
 		// after the last one was due.
-		last, ok := r.disarm(slot(op))
+		last, ok := r.disarm(op)
 		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
 			continue
 		}
@@ -404,6 +472,6 @@ func (r *registration) Unregister() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.off.Store(true)
-	r.disarm(0)
-	r.disarm(1)
+	r.disarm(resource.OpIsAlive)
+	r.disarm(resource.OpLooksAlive)
 }
