@@ -24,8 +24,21 @@ type alarm struct {
 	op    resource.Op // OpIsAlive or OpLooksAlive, or OpNone for a Timer
 }
 
-// tick runs the tick of a registration's alarm, on a worker.
-func (a *alarm) tick() { (*registration)(a.owner).tick(a.op) }
+// due is an alarm that is due, waiting for a worker: a registration's
+// tick, or a Timer's firing with the generation it fired for.
+type due struct {
+	a   *alarm
+	gen uint64 // a Timer's
+}
+
+// run runs d's tick or firing, on a worker.
+func (d due) run() {
+	if d.a.op == resource.OpNone {
+		(*Timer)(d.a.owner).h.OnTimer(d.gen)
+		return
+	}
+	(*registration)(d.a.owner).tick(d.a.op)
+}
 
 // entry is one slot of the heap: the due time is kept inline, so that
 // sifting compares within the array and touches an alarm only to move it.
@@ -156,8 +169,8 @@ func (s *Scheduler) rearm(now int64) {
 }
 
 // fire is the timer's callback: it hands the tick of every alarm that is
-// due to the workers (below), a Timer's firing to a goroutine of its own,
-// and moves each alarm one interval on from when it was due, so that ticks do
+// due, and the firing of every Timer, to the workers (below), and moves
+// each alarm one interval on from when it was due, so that ticks do
 // not drift when the callback runs late (R20). An alarm that has fallen a
 // whole interval behind is due again at once, not once per missed tick.
 func (s *Scheduler) fire() {
@@ -180,12 +193,13 @@ func (s *Scheduler) fireDue(now int64) {
 		e := s.heap[0]
 		a := e.a
 		if a.op == resource.OpNone { // a one-shot Timer
-			t := (*Timer)(a.owner)
 			s.remove(a)
-			go t.f(t.gen) // t.gen: a re-arm before f runs makes this firing stale
+			// With this arm's generation: a re-arm before the handler
+			// runs makes this firing stale.
+			s.ready = append(s.ready, due{a, (*Timer)(a.owner).gen})
 			continue
 		}
-		s.ready = append(s.ready, a)
+		s.ready = append(s.ready, due{a: a})
 		if next := e.due + int64(a.interval); next > now {
 			s.heap[0].due = next
 			s.down(0)
@@ -209,15 +223,38 @@ func (s *Scheduler) now() int64 { return int64(s.clock.Since(s.epoch)) }
 type Timer struct {
 	a   alarm
 	s   *Scheduler
-	gen uint64           // counts the arms
-	f   func(gen uint64) // the last Arm's callback
+	gen uint64       // counts the arms
+	h   TimerHandler // the last arm's
 }
 
-// Arm sets t to call f on a goroutine of its own after d, replacing what it
-// was set for, and returns this arm's generation, which f is called with:
-// a firing that was on its way when t was re-armed calls the older f with
-// the older generation, so f can tell it is stale.
+// TimerHandler is what a Timer calls when it fires, with the generation of
+// the arm that fired. A value the caller already has (a record of its own
+// with this method) costs nothing per arm, where a closure made per arm
+// costs an allocation.
+type TimerHandler interface {
+	OnTimer(gen uint64)
+}
+
+// TimerFunc adapts a function to a TimerHandler.
+type TimerFunc func(gen uint64)
+
+// OnTimer calls f(gen).
+func (f TimerFunc) OnTimer(gen uint64) { f(gen) }
+
+// Arm sets t to call f after d, replacing what it was set for, and returns
+// this arm's generation, which f is called with. It is ArmHandler with
+// TimerFunc(f).
 func (s *Scheduler) Arm(t *Timer, d time.Duration, f func(gen uint64)) uint64 {
+	return s.ArmHandler(t, d, TimerFunc(f))
+}
+
+// ArmHandler sets t to call h.OnTimer after d, replacing what it was set
+// for, and returns this arm's generation, which OnTimer is called with. The
+// call runs on one of the scheduler's workers, as checks do (a handler
+// that blocks holds up no other firing or tick); a firing that was on its
+// way when t was re-armed calls the older handler with the older
+// generation, so it can tell it is stale.
+func (s *Scheduler) ArmHandler(t *Timer, d time.Duration, h TimerHandler) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
 	if t.s == nil {
@@ -226,7 +263,7 @@ func (s *Scheduler) Arm(t *Timer, d time.Duration, f func(gen uint64)) uint64 {
 	now := s.now()
 	s.remove(&t.a)
 	t.gen++
-	t.f = f
+	t.h = h
 	s.push(&t.a, now+int64(d), now)
 	return t.gen
 }
@@ -268,8 +305,8 @@ func (s *Scheduler) staff() {
 func (s *Scheduler) work() {
 	s.wmu.Lock()
 	for len(s.ready) > s.head {
-		a := s.ready[s.head]
-		s.ready[s.head] = nil
+		d := s.ready[s.head]
+		s.ready[s.head] = due{}
 		s.head++
 		switch {
 		case s.head == len(s.ready):
@@ -284,7 +321,7 @@ func (s *Scheduler) work() {
 		s.free--
 		s.staff() // this one is about to be busy: keep one free while ticks wait
 		s.wmu.Unlock()
-		a.tick()
+		d.run()
 		s.wmu.Lock()
 		s.free++
 	}

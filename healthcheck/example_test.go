@@ -68,3 +68,26 @@ func ExampleScheduler_Arm() {
 	// current firing: true
 	// stopped before it fired: true
 }
+
+// deadline is a record of the caller's that is its own timer handler: arming
+// it costs no closure.
+type deadline struct {
+	name  string
+	fired chan string
+}
+
+func (d *deadline) OnTimer(uint64) { d.fired <- d.name + " timed out" }
+
+// ExampleScheduler_ArmHandler arms a timer with a handler the caller already
+// has.
+func ExampleScheduler_ArmHandler() {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	d := &deadline{name: "exchange-sa", fired: make(chan string, 1)}
+	var timeout healthcheck.Timer
+	s.ArmHandler(&timeout, time.Minute, d)
+	clk.Add(time.Minute)
+	fmt.Println(<-d.fired)
+	// Output:
+	// exchange-sa timed out
+}

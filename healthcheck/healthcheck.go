@@ -155,7 +155,7 @@ type Scheduler struct {
 	timerSet bool
 
 	wmu   sync.Mutex // guards ready, head and free; taken after tmu
-	ready []*alarm   // alarms whose ticks wait for a worker, from head on
+	ready []due      // due ticks and firings waiting for a worker, from head on
 	head  int
 	free  int // workers not inside a tick
 

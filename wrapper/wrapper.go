@@ -173,6 +173,7 @@ type running struct {
 	shared   bool              // a tick already shares this fresh check
 	timeout  healthcheck.Timer // a check's or probe's time-out, on the wrapper's timeouts heap: in the call's record, so an idle wrapper keeps none (issue 10)
 	timeFor  time.Duration     // its length while armed; 0 when not armed (guarded by Wrapper.mu)
+	w        *Wrapper          // whose call it is, for OnTimer
 	timedOut error             // set under Wrapper.mu when that time-out fired
 }
 
@@ -782,16 +783,22 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 	if d == resource.Never {
 		return
 	}
-	r.timeFor = d
-	w.env.Value().timeouts.Arm(&r.timeout, d, func(uint64) {
-		w.mu.Lock()
-		if r.timeFor == 0 { // stopped: the call returned while this firing was on its way
-			w.mu.Unlock()
-			return
-		}
-		r.timeFor = 0
-		w.callTimedOut(r, d)
-	})
+	r.timeFor, r.w = d, w
+	w.env.Value().timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
+}
+
+// OnTimer is r's time-out firing (healthcheck.TimerHandler): the call has
+// not returned within its time-out, unless the firing is stale.
+func (r *running) OnTimer(uint64) {
+	w := r.w
+	w.mu.Lock()
+	d := r.timeFor
+	if d == 0 { // stopped: the call returned while this firing was on its way
+		w.mu.Unlock()
+		return
+	}
+	r.timeFor = 0
+	w.callTimedOut(r, d)
 }
 
 // stopCallTimeout stops r's time-out, when one is armed. Called with w.mu
