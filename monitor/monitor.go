@@ -159,9 +159,9 @@ type Monitor struct {
 
 // entry is one hosted resource.
 type entry struct {
-	name, group, typ string
-	t                *resource.Type
-	w                *wrapper.Wrapper
+	name, group string
+	t           *resource.Type // its type: t.Name() is the Spec's Type
+	w           *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
 	policy        *resolved // shared by the resources with the same policy (Monitor.policies); replaced, never changed
@@ -273,7 +273,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	if group == "" {
 		group = spec.Name
 	}
-	e := &entry{name: spec.Name, group: group, typ: spec.Type, t: typ}
+	e := &entry{name: spec.Name, group: group, t: typ}
 
 	// Reserve the name while the type opens the resource.
 	m.mu.Lock()
@@ -1047,7 +1047,7 @@ func (m *Monitor) status(e *entry) Status {
 	defer m.mu.Unlock()
 	now := m.clock.Now()
 	return Status{
-		Status: ws, Type: e.typ, Group: e.group,
+		Status: ws, Type: e.t.Name(), Group: e.group,
 		Failures:    inWindow(e.failures, now, e.policy.RestartPeriod),
 		LastFailure: e.lastFailure, LastFailureAt: e.lastFailureAt,
 		Restarts:    inWindow(e.restarts, now, e.policy.RestartPeriod),
