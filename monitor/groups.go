@@ -41,19 +41,20 @@ func (m *Monitor) addDependencyLocked(d *entry, dependency string) error {
 	switch {
 	case dep == nil:
 		return fmt.Errorf("monitor: %q depends on %q, which is not hosted: %w", d.name, dependency, ErrDependency)
-	case dep.group != d.group:
+	case dep.groupLocked() != d.groupLocked():
 		return fmt.Errorf("monitor: %q (group %q) cannot depend on %q of group %q: dependencies stay within a group: %w",
-			d.name, d.group, dependency, dep.group, ErrDependency)
-	case slices.Contains(d.deps, dependency):
+			d.name, d.groupLocked(), dependency, dep.groupLocked(), ErrDependency)
+	case slices.Contains(d.depsLocked(), dependency):
 		return nil
 	}
 	if path := m.pathLocked(dependency, d.name); path != nil {
 		cycle := append([]string{d.name}, path...)
 		return fmt.Errorf("monitor: %q depending on %q makes a cycle: %s: %w", d.name, dependency, strings.Join(cycle, " → "), ErrDependency)
 	}
-	d.deps = append(d.deps, dependency)
-	slices.Sort(d.deps)
-	dep.rdeps = append(dep.rdeps, d.name)
+	dx, depx := d.more(), dep.more()
+	dx.deps = append(dx.deps, dependency)
+	slices.Sort(dx.deps)
+	depx.rdeps = append(depx.rdeps, d.name)
 	dep.dependents.Store(true)
 	return nil
 }
@@ -67,7 +68,7 @@ func (m *Monitor) pathLocked(from, to string) []string {
 	if e == nil {
 		return nil
 	}
-	for _, dep := range e.deps {
+	for _, dep := range e.depsLocked() {
 		if p := m.pathLocked(dep, to); p != nil {
 			return append([]string{from}, p...)
 		}
@@ -84,10 +85,12 @@ func (m *Monitor) RemoveDependency(dependent, dependency string) error {
 	if err != nil {
 		return err
 	}
-	d.deps = slices.DeleteFunc(d.deps, func(s string) bool { return s == dependency })
-	if dep := m.entries[dependency]; dep != nil {
-		dep.rdeps = slices.DeleteFunc(dep.rdeps, func(s string) bool { return s == dependent })
-		dep.dependents.Store(len(dep.rdeps) > 0)
+	if d.x != nil {
+		d.x.deps = slices.DeleteFunc(d.x.deps, func(s string) bool { return s == dependency })
+	}
+	if dep := m.entries[dependency]; dep != nil && dep.x != nil {
+		dep.x.rdeps = slices.DeleteFunc(dep.x.rdeps, func(s string) bool { return s == dependent })
+		dep.dependents.Store(len(dep.x.rdeps) > 0)
 	}
 	return nil
 }
@@ -100,7 +103,7 @@ func (m *Monitor) Dependencies(name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(e.deps), nil
+	return slices.Clone(e.depsLocked()), nil
 }
 
 // dependentsLocked returns the hosted resources that depend on name
@@ -111,7 +114,7 @@ func (m *Monitor) dependentsLocked(name string) []*entry {
 		return nil
 	}
 	var out []*entry
-	for _, r := range e.rdeps {
+	for _, r := range e.rdepsLocked() {
 		if d := m.entries[r]; d != nil && d.w != nil {
 			out = append(out, d)
 		}
@@ -131,7 +134,7 @@ func (m *Monitor) closureLocked(names []string, up bool) map[string]*entry {
 		}
 		set[name] = e
 		if up {
-			for _, dep := range e.deps {
+			for _, dep := range e.depsLocked() {
 				visit(dep)
 			}
 		} else {
@@ -160,7 +163,7 @@ func (m *Monitor) levelsLocked(set map[string]*entry, up bool) [][]*entry {
 		l := 0
 		var next []*entry
 		if up {
-			for _, dep := range e.deps {
+			for _, dep := range e.depsLocked() {
 				if x := set[dep]; x != nil {
 					next = append(next, x)
 				}
@@ -195,7 +198,7 @@ func (m *Monitor) levelsLocked(set map[string]*entry, up bool) [][]*entry {
 // depsDownLocked reports whether a dependency of e is not Online (R70,
 // R72).
 func (m *Monitor) depsDownLocked(e *entry) bool {
-	for _, dep := range e.deps {
+	for _, dep := range e.depsLocked() {
 		if d := m.entries[dep]; d == nil || d.w == nil || d.w.State() != resource.Online {
 			return true
 		}
@@ -210,11 +213,11 @@ func (m *Monitor) onlineOrdered(ctx context.Context, set map[string]*entry) erro
 	m.mu.Lock()
 	levels := m.levelsLocked(set, true)
 	// The dependencies as they are now, which the levels were made from:
-	// AddDependency and RemoveDependency change e.deps under m.mu, in
+	// AddDependency and RemoveDependency change e.x.deps under m.mu, in
 	// place, while this runs (R37).
 	deps := make(map[*entry][]string, len(set))
 	for _, e := range set {
-		deps[e] = slices.Clone(e.deps)
+		deps[e] = slices.Clone(e.depsLocked())
 	}
 	m.mu.Unlock()
 	failed := map[string]bool{}
@@ -326,8 +329,11 @@ func (m *Monitor) offlineOrdered(ctx context.Context, set map[string]*entry) err
 // offlineOne takes one resource offline, terminating it when it is
 // pending, and waits until it is.
 func (m *Monitor) offlineOne(ctx context.Context, e *entry) error {
+	var cleanup chan struct{}
 	m.mu.Lock()
-	cleanup := e.cleanup
+	if e.x != nil {
+		cleanup = e.x.cleanup
+	}
 	m.cancelTimersLocked(e)
 	m.mu.Unlock()
 	if cleanup != nil {
@@ -362,7 +368,7 @@ func (m *Monitor) offlineOne(ctx context.Context, e *entry) error {
 func (m *Monitor) membersLocked(group string) map[string]*entry {
 	set := map[string]*entry{}
 	for name, e := range m.entries {
-		if e.group == group && e.w != nil {
+		if e.groupLocked() == group && e.w != nil {
 			set[name] = e
 		}
 	}
@@ -406,7 +412,7 @@ func (m *Monitor) OfflineGroup(ctx context.Context, group string) error {
 	}
 	m.mu.Lock()
 	for _, e := range set {
-		e.waitDeps = false // the operator's intent, as with Offline: they stay down (R72)
+		e.stopWaitingLocked() // the operator's intent, as with Offline: they stay down (R72)
 	}
 	m.mu.Unlock()
 	if err := m.offlineOrdered(ctx, set); err != nil {
@@ -437,7 +443,7 @@ func (m *Monitor) Groups() []string {
 	seen := map[string]bool{}
 	for _, e := range m.entries {
 		if e.w != nil {
-			seen[e.group] = true
+			seen[e.groupLocked()] = true
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -479,7 +485,7 @@ func sortedNames(set map[string]*entry) []string {
 func (m *Monitor) orchestrate(e *entry, f func(ctx context.Context)) {
 	done := make(chan struct{})
 	m.mu.Lock()
-	e.orch = done
+	e.more().orch = done
 	m.mu.Unlock()
 	m.wg.Go(func() {
 		defer close(done)
@@ -507,8 +513,8 @@ func (m *Monitor) dependencyFailed(e *entry) {
 		// Only what runs, or waits to be restarted, comes back: one left
 		// Offline or being terminated (the operator's), or Failed (a spent
 		// policy, a failover request) stays down.
-		if st := ws.State; (st == resource.Online || st == resource.OnlinePending) && !ws.Terminating || st == resource.Failed && (!d.nextRestart.IsZero() || d.deferred) {
-			d.waitDeps = true
+		if st := ws.State; (st == resource.Online || st == resource.OnlinePending) && !ws.Terminating || st == resource.Failed && d.x != nil && (!d.x.nextRestart.IsZero() || d.x.deferred) {
+			d.more().waitDeps = true
 		}
 		m.cancelTimersLocked(d)
 	}
@@ -567,10 +573,10 @@ func (m *Monitor) dependencyOnline(e *entry) {
 func (m *Monitor) backLocked(d *entry) bool {
 	st := d.w.State()
 	// R74: one in maintenance is not started by the monitor.
-	if !d.waitDeps || m.depsDownLocked(d) || m.closed || d.removed || d.w.Status().Maintenance ||
+	if !d.waitsForDepsLocked() || m.depsDownLocked(d) || m.closed || d.removed || d.w.Status().Maintenance ||
 		st != resource.Offline && st != resource.Failed {
 		return false
 	}
-	d.waitDeps = false
+	d.x.waitDeps = false
 	return true
 }

@@ -157,15 +157,35 @@ type Monitor struct {
 	subs  map[*Subscription]struct{}
 }
 
-// entry is one hosted resource.
+// entry is one hosted resource. It holds what every resource needs, also
+// an idle one that never failed, of which a host keeps many (issue 10:
+// 100 000); what only a resource that failed, hung or waits, or one with
+// dependencies, dependents or a group of another name needs is in x.
 type entry struct {
-	name, group, typ string
-	t                *resource.Type
-	w                *wrapper.Wrapper
+	m    *Monitor // its host: the wrapper's callbacks are method values of e (see sink)
+	name string
+	t    *resource.Type // its type: t.Name() is the Spec's Type
+	w    *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
-	policy        *resolved // shared by the resources with the same policy (Monitor.policies); replaced, never changed
-	removed       bool
+	policy  *resolved // shared by the resources with the same policy (Monitor.policies); replaced, never changed
+	x       *extra    // nil until needed (more), then kept
+	removed bool
+
+	// dependents is len(x.rdeps) > 0, written with them under Monitor.mu and
+	// read without it: the failure and Online paths of a resource nothing
+	// depends on (most) skip the dependency work and the lock (R72).
+	dependents atomic.Bool
+}
+
+// extra is the part of an entry that an idle resource that never failed
+// does without. An entry without one reads as one with every field zero:
+// its group is its name, nothing is pending, no generation was handed out,
+// nothing depends on anything. It is made the first time a field is set
+// (entry.more) and then kept, so that gen only grows. Guarded by
+// Monitor.mu, as is the entry's pointer to it.
+type extra struct {
+	group         string       // the group (R71), when it is not the resource's name
 	gen           uint64       // bumped to invalidate the timers and clean-up of earlier decisions
 	timer         *clock.Timer // the pending restart or retry
 	nextRestart   time.Time
@@ -182,11 +202,58 @@ type entry struct {
 	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
 	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call; nil until the first
 	reported      map[string]bool       // deadlocks already reported, by call; nil until the first
+}
 
-	// dependents is len(rdeps) > 0, written with rdeps under Monitor.mu and
-	// read without it: the failure and Online paths of a resource nothing
-	// depends on (most) skip the dependency work and the lock (R72).
-	dependents atomic.Bool
+// more returns e's extra state, made on first use. Called with m.mu held,
+// or before e is in Monitor.entries.
+func (e *entry) more() *extra {
+	if e.x == nil {
+		e.x = new(extra)
+	}
+	return e.x
+}
+
+// sink, abandoned and returned are e's callbacks in wrapper.Options. As
+// method values of e, which knows its monitor, each costs one 16-byte
+// allocation per resource; closures over m and e cost 24 (issue 10).
+func (e *entry) sink(ev resource.Event)                { e.m.onEvent(e, ev) }
+func (e *entry) abandoned(_ resource.Op, at time.Time) { e.m.onAbandon(e, at) }
+func (e *entry) returned(resource.Op)                  { e.m.onReturn(e) }
+
+// groupLocked returns e's group (R71). Called with m.mu held.
+func (e *entry) groupLocked() string {
+	if e.x != nil && e.x.group != "" {
+		return e.x.group
+	}
+	return e.name
+}
+
+// depsLocked returns what e depends on, sorted (R70); rdepsLocked what
+// depends on it. Called with m.mu held.
+func (e *entry) depsLocked() []string {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.deps
+}
+
+func (e *entry) rdepsLocked() []string {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.rdeps
+}
+
+// waitsForDepsLocked reports whether e was taken down by a dependency and
+// comes back with it (R72). Called with m.mu held.
+func (e *entry) waitsForDepsLocked() bool { return e.x != nil && e.x.waitDeps }
+
+// stopWaitingLocked ends e's wait for its dependencies: it stays down
+// (R72). Called with m.mu held.
+func (e *entry) stopWaitingLocked() {
+	if e.x != nil {
+		e.x.waitDeps = false
+	}
 }
 
 // New returns a monitor. It refuses bad options with an error naming the
@@ -269,11 +336,10 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	if _, err := spec.Policy.resolve(); err != nil {
 		return fmt.Errorf("monitor: add %q: Policy.%w", spec.Name, err)
 	}
-	group := spec.Group
-	if group == "" {
-		group = spec.Name
+	e := &entry{m: m, name: spec.Name, t: typ}
+	if spec.Group != "" && spec.Group != spec.Name {
+		e.more().group = spec.Group // the default, its name, needs no extra
 	}
-	e := &entry{name: spec.Name, group: group, typ: spec.Type, t: typ}
 
 	// Reserve the name while the type opens the resource.
 	m.mu.Lock()
@@ -310,10 +376,12 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		opts := wrapper.Options{
 			Name: spec.Name, Clock: m.clock, Logger: m.logger, Policy: res.Policy.Policy,
 			Checker: m.checks, Schema: typ.Schema(), Properties: vals,
-			Release:   release,
-			Sink:      func(ev resource.Event) { m.onEvent(e, ev) },
-			OnAbandon: func(op resource.Op, at time.Time) { m.onAbandon(e, at) },
-			OnReturn:  func(resource.Op) { m.onReturn(e) },
+			Release: release, Sink: e.sink,
+		}
+		if m.deadlock != resource.Never {
+			// Without hang detection onAbandon and onReturn do nothing
+			// (no restart is ever deferred): the wrapper need not call them.
+			opts.OnAbandon, opts.OnReturn = e.abandoned, e.returned
 		}
 		if m.gate != nil {
 			opts.Gate = m.gate
@@ -349,10 +417,10 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 // its dependencies. Called with m.mu held.
 func (m *Monitor) unlinkLocked(e *entry) {
 	delete(m.entries, e.name)
-	for _, dep := range e.deps {
-		if d := m.entries[dep]; d != nil {
-			d.rdeps = slices.DeleteFunc(d.rdeps, func(s string) bool { return s == e.name })
-			d.dependents.Store(len(d.rdeps) > 0)
+	for _, dep := range e.depsLocked() {
+		if d := m.entries[dep]; d != nil && d.x != nil {
+			d.x.rdeps = slices.DeleteFunc(d.x.rdeps, func(s string) bool { return s == e.name })
+			d.dependents.Store(len(d.x.rdeps) > 0)
 		}
 	}
 }
@@ -431,18 +499,22 @@ func (m *Monitor) lookup(name string) (*entry, error) {
 // cancelTimersLocked drops e's pending restart or retry, and what its
 // clean-up would start. Called with m.mu held.
 func (m *Monitor) cancelTimersLocked(e *entry) {
-	e.gen++
-	if e.timer != nil {
-		e.timer.Stop()
-		e.timer = nil
+	x := e.x
+	if x == nil {
+		return // nothing is pending and no generation was handed out to invalidate
 	}
-	e.nextRestart = time.Time{}
-	e.deferred = false
+	x.gen++
+	if x.timer != nil {
+		x.timer.Stop()
+		x.timer = nil
+	}
+	x.nextRestart = time.Time{}
+	x.deferred = false
 	if e.removed {
-		for t := range e.hangTimers {
+		for t := range x.hangTimers {
 			t.Stop()
 		}
-		clear(e.hangTimers)
+		clear(x.hangTimers)
 	}
 }
 
@@ -499,7 +571,9 @@ func (m *Monitor) Online(name string) (resource.State, error) {
 // window, no failover state (R31). Called with m.mu held.
 func (m *Monitor) resetLocked(e *entry) {
 	m.cancelTimersLocked(e)
-	e.failures, e.restarts, e.failover, e.waitDeps = nil, nil, FailoverNone, false
+	if x := e.x; x != nil {
+		x.failures, x.restarts, x.failover, x.waitDeps = nil, nil, FailoverNone, false
+	}
 }
 
 // Offline takes a resource offline (R10), cancelling a pending restart. It
@@ -517,7 +591,7 @@ func (m *Monitor) Offline(name string) (resource.State, error) {
 	up := false
 	for _, d := range set {
 		m.cancelTimersLocked(d)
-		d.waitDeps = false // the operator's intent: they stay down
+		d.stopWaitingLocked() // the operator's intent: they stay down
 		if d != e && d.w.State() != resource.Offline {
 			up = true
 		}
@@ -545,7 +619,7 @@ func (m *Monitor) Terminate(ctx context.Context, name string) error {
 	}
 	m.mu.Lock()
 	m.cancelTimersLocked(e)
-	e.waitDeps = false // a restart that waits for its dependencies is cancelled too (R72)
+	e.stopWaitingLocked() // a restart that waits for its dependencies is cancelled too (R72)
 	m.mu.Unlock()
 	return e.w.Terminate(ctx)
 }
@@ -566,8 +640,11 @@ func (m *Monitor) Wait(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	var orch chan struct{}
 	m.mu.Lock()
-	orch := e.orch
+	if e.x != nil {
+		orch = e.x.orch
+	}
 	m.mu.Unlock()
 	if orch != nil {
 		select {
@@ -694,7 +771,8 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 		return c, false
 	}
 	now := m.clock.Now()
-	e.lastFailure, e.lastFailureAt = ev.Err, now
+	x := e.more()
+	x.lastFailure, x.lastFailureAt = ev.Err, now
 	m.cancelTimersLocked(e)
 	if e.w.Status().Maintenance {
 		m.mu.Unlock()
@@ -704,14 +782,14 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 	if m.depsDownLocked(e) {
 		// R72: its dependency failed; not its own failure. It comes back
 		// when its dependencies are Online.
-		e.waitDeps = true
+		x.waitDeps = true
 		v = stayFailed
 	} else {
-		e.failures, v = decide(*e.policy, e.failures, e.restarts, now)
+		x.failures, v = decide(*e.policy, x.failures, x.restarts, now)
 	}
-	c = cleanUp{e: e, err: ev.Err, gen: e.gen, v: v, done: make(chan struct{})}
-	e.cleanup = c.done
-	nFailures := len(e.failures)
+	c = cleanUp{e: e, err: ev.Err, gen: x.gen, v: v, done: make(chan struct{})}
+	x.cleanup = c.done
+	nFailures := len(x.failures)
 	switch v {
 	case restartLater:
 		delay := e.policy.RestartDelay
@@ -722,7 +800,7 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 			// NoDelay: the clean-up restarts the resource as soon as its
 			// Terminate returned, with no timer and no goroutine waiting
 			// for it (failure → restart latency, issue 10).
-			e.nextRestart, c.restart = now, true
+			x.nextRestart, c.restart = now, true
 			break
 		}
 		gen, done := c.gen, c.done
@@ -777,25 +855,26 @@ func (m *Monitor) cleanedUp(c cleanUp, err error) {
 		return
 	}
 	m.mu.Lock()
-	if c.gen != e.gen || m.closed || e.removed || e.w.Status().Maintenance { // R74: no failover in maintenance
+	if c.gen != e.x.gen || m.closed || e.removed || e.w.Status().Maintenance { // R74: no failover in maintenance
 		m.mu.Unlock()
 		return
 	}
-	e.failover = FailoverRequested
+	e.x.failover = FailoverRequested
+	group := e.groupLocked()
 	m.mu.Unlock()
-	m.logger.Warn("failover requested", "resource", e.name, "group", e.group)
-	_ = e.w.Emit(resource.Event{Kind: resource.FailoverRequested, Group: e.group, Err: c.err})
+	m.logger.Warn("failover requested", "resource", e.name, "group", group)
+	_ = e.w.Emit(resource.Event{Kind: resource.FailoverRequested, Group: group, Err: c.err})
 }
 
 // armLocked schedules f after d as e's pending restart or retry. Called
-// with m.mu held.
+// with m.mu held, once e has its extra state.
 func (m *Monitor) armLocked(e *entry, d time.Duration, f func()) {
-	e.nextRestart = m.clock.Now().Add(d)
+	e.x.nextRestart = m.clock.Now().Add(d)
 	if d <= 0 {
 		m.wg.Go(f) // NoDelay: at once (a mock clock fires no zero timer by itself)
 		return
 	}
-	e.timer = m.clock.AfterFunc(d, f)
+	e.x.timer = m.clock.AfterFunc(d, f)
 }
 
 // restart brings e online again after a failure (R31), once the clean-up
@@ -809,14 +888,16 @@ func (m *Monitor) restart(e *entry, gen uint64, cleanup <-chan struct{}) {
 	m.restartNow(e, gen)
 }
 
-// restartNow is restart once the clean-up Terminate has returned.
+// restartNow is restart once the clean-up Terminate has returned. gen
+// came from e's extra state, so e has one.
 func (m *Monitor) restartNow(e *entry, gen uint64) {
 	m.mu.Lock()
-	if gen != e.gen || m.closed || e.removed {
+	x := e.x
+	if gen != x.gen || m.closed || e.removed {
 		m.mu.Unlock()
 		return
 	}
-	e.timer, e.nextRestart = nil, time.Time{}
+	x.timer, x.nextRestart = nil, time.Time{}
 	st := e.w.Status()
 	if st.State != resource.Failed {
 		m.mu.Unlock()
@@ -827,17 +908,17 @@ func (m *Monitor) restartNow(e *entry, gen uint64) {
 		return // R74: in maintenance the monitor starts no restart
 	}
 	if m.quarantinedIn(st) {
-		e.deferred = true // R35: the restart waits for the hung call
+		x.deferred = true // R35: the restart waits for the hung call
 		m.mu.Unlock()
 		return
 	}
 	if m.depsDownLocked(e) {
-		e.waitDeps = true // R70: it starts when its dependencies are Online
+		x.waitDeps = true // R70: it starts when its dependencies are Online
 		m.mu.Unlock()
 		return
 	}
 	now := m.clock.Now()
-	e.restarts = record(prune(e.restarts, now, e.policy.RestartPeriod), now)
+	x.restarts = record(prune(x.restarts, now, e.policy.RestartPeriod), now)
 	m.mu.Unlock()
 	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
 		m.logger.Info("restarting", "resource", e.name)
@@ -851,8 +932,8 @@ func (m *Monitor) restartNow(e *entry, gen uint64) {
 // (R34).
 func (m *Monitor) retry(e *entry, gen uint64, cleanup <-chan struct{}) {
 	m.mu.Lock()
-	if gen == e.gen {
-		e.failures, e.restarts, e.failover = nil, nil, FailoverNone
+	if x := e.x; gen == x.gen { // gen came from x
+		x.failures, x.restarts, x.failover = nil, nil, FailoverNone
 	}
 	m.mu.Unlock()
 	m.restart(e, gen, cleanup)
@@ -916,11 +997,11 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 	var members []*entry
 	var requester *entry
 	for _, e := range m.entries {
-		if e.group != group || e.w == nil {
+		if e.groupLocked() != group || e.w == nil {
 			continue
 		}
 		members = append(members, e)
-		if e.failover == FailoverRequested {
+		if e.x != nil && e.x.failover == FailoverRequested {
 			requester = e
 		}
 	}
@@ -930,17 +1011,18 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 	slices.SortFunc(members, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
 	for _, e := range members {
 		if to == FailoverAccepted {
-			e.waitDeps = false // R71: the group moves; nothing comes back here (R34)
+			e.stopWaitingLocked() // R71: the group moves; nothing comes back here (R34)
 		}
-		if e.failover != FailoverRequested {
+		x := e.x
+		if x == nil || x.failover != FailoverRequested {
 			continue
 		}
-		e.failover = to
+		x.failover = to
 		m.cancelTimersLocked(e)
 		// R34: a declined request is retried, but only for a resource still
 		// Failed: one the operator took offline meanwhile stays down.
 		if to == FailoverDeclined && e.policy.RetryPeriodOnFailure != resource.Never && e.w.State() == resource.Failed {
-			gen, cleanup := e.gen, e.cleanup
+			gen, cleanup := x.gen, x.cleanup
 			m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
 		}
 	}
@@ -957,17 +1039,18 @@ func (m *Monitor) onAbandon(e *entry, at time.Time) {
 	if m.closed || e.removed {
 		return
 	}
+	x := e.more() // made at the first hang: most resources never hang
 	var t *clock.Timer
 	t = m.clock.AfterFunc(at.Add(m.deadlock).Sub(m.clock.Now()), func() {
 		m.mu.Lock()
-		delete(e.hangTimers, t)
+		delete(x.hangTimers, t)
 		m.mu.Unlock()
 		m.checkHang(e)
 	})
-	if e.hangTimers == nil {
-		e.hangTimers = make(map[*clock.Timer]bool) // made at the first hang: most resources never hang
+	if x.hangTimers == nil {
+		x.hangTimers = make(map[*clock.Timer]bool)
 	}
-	e.hangTimers[t] = true
+	x.hangTimers[t] = true
 }
 
 // checkHang reports each call of e abandoned for DeadlockTimeout or longer
@@ -980,11 +1063,12 @@ func (m *Monitor) checkHang(e *entry) {
 		}
 		key := fmt.Sprint(c.Op, c.Started.UnixNano(), c.AbandonedAt.UnixNano())
 		m.mu.Lock()
-		seen := e.reported[key]
-		if e.reported == nil {
-			e.reported = make(map[string]bool)
+		x := e.more()
+		seen := x.reported[key]
+		if x.reported == nil {
+			x.reported = make(map[string]bool)
 		}
-		e.reported[key] = true
+		x.reported[key] = true
 		m.mu.Unlock()
 		if seen {
 			continue
@@ -999,12 +1083,13 @@ func (m *Monitor) checkHang(e *entry) {
 // waited for the quarantine to end goes ahead (R35).
 func (m *Monitor) onReturn(e *entry) {
 	m.mu.Lock()
-	if !e.deferred || m.quarantined(e) || m.closed || e.removed {
+	x := e.x
+	if x == nil || !x.deferred || m.quarantined(e) || m.closed || e.removed {
 		m.mu.Unlock()
 		return
 	}
-	e.deferred = false
-	gen, cleanup := e.gen, e.cleanup
+	x.deferred = false
+	gen, cleanup := x.gen, x.cleanup
 	m.mu.Unlock()
 	m.wg.Go(func() { m.restart(e, gen, cleanup) })
 }
@@ -1045,14 +1130,15 @@ func (m *Monitor) status(e *entry) Status {
 	q := m.quarantined(e)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.clock.Now()
-	return Status{
-		Status: ws, Type: e.typ, Group: e.group,
-		Failures:    inWindow(e.failures, now, e.policy.RestartPeriod),
-		LastFailure: e.lastFailure, LastFailureAt: e.lastFailureAt,
-		Restarts:    inWindow(e.restarts, now, e.policy.RestartPeriod),
-		NextRestart: e.nextRestart, Failover: e.failover, Quarantined: q,
+	st := Status{Status: ws, Type: e.t.Name(), Group: e.groupLocked(), Quarantined: q}
+	if x := e.x; x != nil {
+		now := m.clock.Now()
+		st.Failures = inWindow(x.failures, now, e.policy.RestartPeriod)
+		st.LastFailure, st.LastFailureAt = x.lastFailure, x.lastFailureAt
+		st.Restarts = inWindow(x.restarts, now, e.policy.RestartPeriod)
+		st.NextRestart, st.Failover = x.nextRestart, x.failover
 	}
+	return st
 }
 
 // StatusAll returns a snapshot of every resource, sorted by name.

@@ -152,7 +152,7 @@ func (m *Monitor) peers(typ, name string) []string {
 	defer m.mu.Unlock()
 	var out []string
 	for n, e := range m.entries {
-		if e.typ == typ && n != name {
+		if e.t.Name() == typ && n != name {
 			out = append(out, n)
 		}
 	}
