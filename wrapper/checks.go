@@ -83,7 +83,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 // checkNotEntered reports whether the running check of kind op has not yet
 // called into the resource. Called with w.mu held.
 func (w *Wrapper) checkNotEntered(op resource.Op) bool {
-	for _, r := range w.running {
+	for r := range w.running.all() {
 		if r.call.lane == laneCheck && r.call.op == op {
 			return !r.entered.Load()
 		}
@@ -94,7 +94,7 @@ func (w *Wrapper) checkNotEntered(op resource.Op) bool {
 // freshCheck returns the running, unresolved check CheckNow started for
 // op, or nil. Called with w.mu held.
 func (w *Wrapper) freshCheck(op resource.Op) *running {
-	for _, r := range w.running {
+	for r := range w.running.all() {
 		if r.fresh && r.call.op == op && r.waiters != nil {
 			return r
 		}
@@ -144,7 +144,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				return result{}, fmt.Errorf("%s is %v: %w", w.core.name, state, resource.ErrNotOnline)
 			}
 			var wait *running // a running check that is not abandoned
-			for _, r := range w.running {
+			for r := range w.running.all() {
 				if r.call.lane == laneCheck && !w.core.calls.get(r.call.id).abandoned {
 					wait = r
 				}

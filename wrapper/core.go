@@ -3,7 +3,7 @@ package wrapper
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"iter"
 	"time"
 
 	"github.com/resdll/resdll/healthcheck"
@@ -45,6 +45,7 @@ type call struct {
 	started     time.Time
 	abandoned   bool      // the engine stopped waiting for it (R11, R14)
 	abandonedAt time.Time // when it was abandoned
+	next        *call     // the next in core.calls
 }
 
 // phase is where the pending operation is.
@@ -252,13 +253,24 @@ func (r *checkResults) set(op resource.Op, c checkResult) {
 	*r.looks = c
 }
 
-// callSet is the calls that run: a handful at most, so a slice beats a map
-// in time and in the memory each resource keeps.
-type callSet []*call
+// callSet is the calls that run, in the order they started: a handful at
+// most, so a list beats a map in time and in the memory each resource
+// keeps, and a list linked through the calls takes one word of it where a
+// slice took three (issue 10). Its zero value is empty.
+type callSet struct{ head *call }
+
+// add appends k, which is in no set.
+func (s *callSet) add(k *call) {
+	p := &s.head
+	for *p != nil {
+		p = &(*p).next
+	}
+	*p = k
+}
 
 // get returns the call id, or nil.
-func (s callSet) get(id callID) *call {
-	for _, k := range s {
+func (s *callSet) get(id callID) *call {
+	for k := s.head; k != nil; k = k.next {
 		if k.id == id {
 			return k
 		}
@@ -268,13 +280,39 @@ func (s callSet) get(id callID) *call {
 
 // remove drops the call id, keeping the others in the order they started.
 func (s *callSet) remove(id callID) {
-	for i, k := range *s {
-		if k.id == id {
-			*s = slices.Delete(*s, i, i+1) // clears the freed slot: no dangling pointer
+	for p := &s.head; *p != nil; p = &(*p).next {
+		if k := *p; k.id == id {
+			*p, k.next = k.next, nil
 			return
 		}
 	}
 }
+
+// all yields the calls in the order they started; the body may drop the
+// call it is given.
+func (s *callSet) all() iter.Seq[*call] {
+	return func(yield func(*call) bool) {
+		for k := s.head; k != nil; {
+			next := k.next
+			if !yield(k) {
+				return
+			}
+			k = next
+		}
+	}
+}
+
+// len returns the number of calls.
+func (s *callSet) len() int {
+	n := 0
+	for k := s.head; k != nil; k = k.next {
+		n++
+	}
+	return n
+}
+
+// empty reports whether no call runs.
+func (s *callSet) empty() bool { return s.head == nil }
 
 func newCore(name string, t *timing, hasTerminator, hasCloser bool) core {
 	return core{
@@ -337,7 +375,7 @@ func (c *core) stopChecks(a *acts, now time.Time) {
 		c.checking = false
 		a.add(action{kind: actChecksOff})
 	}
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane == laneCheck {
 			c.abandon(a, k, now)
 		}
@@ -358,14 +396,14 @@ func (c *core) abandon(a *acts, k *call, now time.Time) {
 func (c *core) newCall(op resource.Op, l lane, now time.Time) *call {
 	c.nextID++
 	k := &call{id: c.nextID, op: op, lane: l, started: now}
-	c.calls = append(c.calls, k)
+	c.calls.add(k)
 	return k
 }
 
 // blocked reports whether a call other than Control runs, which keeps a
 // main-lane or check call from starting (R5, R14).
 func (c *core) blocked() bool {
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane != laneControl {
 			return true
 		}
@@ -535,7 +573,7 @@ func (c *core) escalate(a *acts, now time.Time, cause error) {
 func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause error) {
 	c.disarm(a)
 	c.phase, c.term, c.termCall, c.exempt = phaseTerminating, why, 0, false
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane != laneControl {
 			c.abandon(a, k, now) // R5: the Terminator runs only beside abandoned calls
 		}
@@ -600,7 +638,7 @@ func (c *core) terminate(now time.Time) (acts, bool, error) {
 	}
 	c.probe = 0 // Terminate decides; a Probe result that comes in later is stale
 	c.stopChecks(&a, now)
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane != laneControl {
 			c.abandon(&a, k, now) // R17: cancel any running worker
 		}
@@ -627,7 +665,7 @@ func (c *core) close(now time.Time) (acts, error) {
 	}
 	needTerminate := c.state != resource.Offline || c.blocked()
 	terminating := c.phase == phaseTerminating
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane != laneTerminate {
 			c.abandon(&a, k, now)
 		}
@@ -651,7 +689,7 @@ func (c *core) close(now time.Time) (acts, error) {
 // maybeClose starts the resource's Close once every call has returned
 // (R18).
 func (c *core) maybeClose(a *acts, now time.Time) {
-	if !c.closing || c.closed || len(c.calls) > 0 || c.phase != phaseIdle {
+	if !c.closing || c.closed || !c.calls.empty() || c.phase != phaseIdle {
 		return
 	}
 	if c.hasCloser {
@@ -791,7 +829,7 @@ func (c *core) startCheck(op resource.Op, period uint64, now time.Time, k *call)
 	if c.state != resource.Online || !c.checking || c.phase != phaseIdle || (period != 0 && period != c.period) {
 		return 0, healthcheck.Skipped
 	}
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.lane == laneCheck && k.op == op {
 			return 0, healthcheck.StillRunning
 		}
@@ -801,7 +839,7 @@ func (c *core) startCheck(op resource.Op, period uint64, now time.Time, k *call)
 	}
 	c.nextID++
 	*k = call{id: c.nextID, op: op, lane: laneCheck, started: now}
-	c.calls = append(c.calls, k)
+	c.calls.add(k)
 	return k.id, healthcheck.Started
 }
 
@@ -889,7 +927,7 @@ func (c *core) checkTimedOut(id callID, err error, now time.Time) acts {
 // abandoned lists the calls still running after being abandoned (R35).
 func (c *core) abandoned() []call {
 	var out []call
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.abandoned {
 			out = append(out, *k)
 		}

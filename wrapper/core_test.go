@@ -113,13 +113,13 @@ func (h *harness) apply(in string, a acts) acts {
 			h.live[x.call.id] = *x.call
 			switch x.call.lane {
 			case laneMain, laneCheck: // R5, R14: alone but for Control
-				for _, k := range h.c.calls {
+				for k := range h.c.calls.all() {
 					if id := k.id; id < x.call.id && k.lane != laneControl {
 						h.failf("R5: %v#%d started while %v#%d runs", x.call.op, x.call.id, k.op, id)
 					}
 				}
 			case laneTerminate: // R5: beside abandoned calls and Control only
-				for _, k := range h.c.calls {
+				for k := range h.c.calls.all() {
 					if id := k.id; id < x.call.id && k.lane != laneControl && !k.abandoned {
 						h.failf("R5: Terminate#%d started while %v#%d runs and is not abandoned", x.call.id, k.op, id)
 					}
@@ -129,8 +129,8 @@ func (h *harness) apply(in string, a acts) acts {
 					h.failf("R18: the resource's Close started twice")
 				}
 				h.closeRun = true
-				if len(h.c.calls) != 1 {
-					h.failf("R18: Close started while %d other calls run", len(h.c.calls)-1)
+				if h.c.calls.len() != 1 {
+					h.failf("R18: Close started while %d other calls run", h.c.calls.len()-1)
 				}
 			}
 		case actCancel:
@@ -218,10 +218,10 @@ func (h *harness) consistent() error {
 	if c.armed != h.armed || (c.armed && (c.gen != h.gen || !c.deadline.Equal(h.deadline))) {
 		return fmt.Errorf("armed %v gen %d at %v; the actions say %v gen %d at %v", c.armed, c.gen, c.deadline, h.armed, h.gen, h.deadline)
 	}
-	if len(c.calls) != len(h.live) {
-		return fmt.Errorf("the core tracks %d calls, %d run", len(c.calls), len(h.live))
+	if c.calls.len() != len(h.live) {
+		return fmt.Errorf("the core tracks %d calls, %d run", c.calls.len(), len(h.live))
 	}
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		id := k.id
 		if _, ok := h.live[id]; !ok {
 			return fmt.Errorf("the core tracks call %d, which never started", id)
@@ -273,11 +273,11 @@ func coreInvariants(c *core) error {
 	if c.closing != (c.state == resource.Unknown) {
 		return fmt.Errorf("closing=%v in %v", c.closing, c.state)
 	}
-	if c.closed && len(c.calls) > 0 {
-		return fmt.Errorf("closed with %d calls running", len(c.calls))
+	if c.closed && c.calls.len() > 0 {
+		return fmt.Errorf("closed with %d calls running", c.calls.len())
 	}
 	checks, mains := 0, 0
-	for _, k := range c.calls {
+	for k := range c.calls.all() {
 		if k.abandoned {
 			continue
 		}
@@ -290,8 +290,8 @@ func coreInvariants(c *core) error {
 		case laneMain:
 			mains++
 		case laneClose:
-			if len(c.calls) != 1 {
-				return fmt.Errorf("R18: Close runs beside %d calls", len(c.calls)-1)
+			if c.calls.len() != 1 {
+				return fmt.Errorf("R18: Close runs beside %d calls", c.calls.len()-1)
 			}
 		}
 	}
@@ -638,7 +638,7 @@ type coreSnapshot struct {
 }
 
 func snapCore(c *core) coreSnapshot {
-	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, len(c.calls), c.nextID, c.checking, c.lastErr, c.closing, c.closed}
+	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, c.calls.len(), c.nextID, c.checking, c.lastErr, c.closing, c.closed}
 }
 
 // TestCoreRequest checks Online and Offline from every state: a start, a
@@ -1421,8 +1421,8 @@ func TestCoreClose(t *testing.T) {
 				h.advance(time.Second)
 				wantActs(t, step(h), r.wants[i]...)
 			}
-			if countKind(h.log, actClosed) != 1 || !h.c.closed || len(h.c.calls) > 0 {
-				t.Fatalf("closed %d times, %d calls run", countKind(h.log, actClosed), len(h.c.calls))
+			if countKind(h.log, actClosed) != 1 || !h.c.closed || h.c.calls.len() > 0 {
+				t.Fatalf("closed %d times, %d calls run", countKind(h.log, actClosed), h.c.calls.len())
 			}
 			wantErr(t, "lastErr", h.c.lastErr, r.last...)
 			// R18: a second Close is a no-op; every entry point is closed.
@@ -1629,13 +1629,13 @@ func TestCoreStartCheck(t *testing.T) {
 			t.Run(r.name+"/"+op.String(), func(t *testing.T) {
 				h := newHarness(t, r.term, false)
 				r.setup(h)
-				before := len(h.c.calls)
+				before := h.c.calls.len()
 				a, id, ok := h.startCheck(op)
 				if ok != r.ok {
 					t.Fatalf("startCheck ok=%v, want %v", ok, r.ok)
 				}
 				if !ok {
-					if len(a) > 0 || id != 0 || len(h.c.calls) != before {
+					if len(a) > 0 || id != 0 || h.c.calls.len() != before {
 						t.Fatalf("a refused check: %q, %d", actStrings(a), id)
 					}
 					return
@@ -2054,8 +2054,8 @@ func (f *fuzzer) drain() {
 		break
 	}
 	c := h.c
-	if c.phase != phaseIdle || c.armed || len(c.calls) > 0 || c.state.Pending() || (c.state == resource.Unknown && !c.closed) {
-		h.failf("after drain: %v, phase %d, armed %v, %d calls, closed %v", c.state, c.phase, c.armed, len(c.calls), c.closed)
+	if c.phase != phaseIdle || c.armed || c.calls.len() > 0 || c.state.Pending() || (c.state == resource.Unknown && !c.closed) {
+		h.failf("after drain: %v, phase %d, armed %v, %d calls, closed %v", c.state, c.phase, c.armed, c.calls.len(), c.closed)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"reflect"
 	"runtime/debug"
@@ -125,12 +126,22 @@ func (w *Wrapper) log(level slog.Level, msg string, args ...any) {
 }
 
 // runningSet is the calls that run, as the shell sees them: a handful at
-// most.
-type runningSet []*running
+// most, linked through the records (one word per wrapper; issue 10). Its
+// zero value is empty.
+type runningSet struct{ head *running }
+
+// add appends r, which is in no set.
+func (s *runningSet) add(r *running) {
+	p := &s.head
+	for *p != nil {
+		p = &(*p).next
+	}
+	*p = r
+}
 
 // get returns the running call id, or nil.
-func (s runningSet) get(id callID) *running {
-	for _, r := range s {
+func (s *runningSet) get(id callID) *running {
+	for r := s.head; r != nil; r = r.next {
 		if r.call.id == id {
 			return r
 		}
@@ -140,8 +151,24 @@ func (s runningSet) get(id callID) *running {
 
 // remove drops r.
 func (s *runningSet) remove(r *running) {
-	if i := slices.Index(*s, r); i >= 0 {
-		*s = slices.Delete(*s, i, i+1)
+	for p := &s.head; *p != nil; p = &(*p).next {
+		if *p == r {
+			*p, r.next = r.next, nil
+			return
+		}
+	}
+}
+
+// all yields the running calls in the order they started.
+func (s *runningSet) all() iter.Seq[*running] {
+	return func(yield func(*running) bool) {
+		for r := s.head; r != nil; {
+			next := r.next
+			if !yield(r) {
+				return
+			}
+			r = next
+		}
 	}
 }
 
@@ -174,6 +201,7 @@ type running struct {
 	timeout  healthcheck.Timer // a check's or probe's time-out, on the wrapper's timeouts heap: in the call's record, so an idle wrapper keeps none (issue 10)
 	timeFor  time.Duration     // its length while armed; 0 when not armed (guarded by Wrapper.mu)
 	w        *Wrapper          // whose call it is, for OnTimer
+	next     *running          // the next in Wrapper.running
 	timedOut error             // set under Wrapper.mu when that time-out fired
 }
 
@@ -523,7 +551,7 @@ func (w *Wrapper) track(r *running) {
 	if k := &r.call; k.lane == laneMain && k.op != resource.OpProbe {
 		r.ctx = resource.WithWorkerHooks(r.ctx, hooks{w: w, id: k.id})
 	}
-	w.running = append(w.running, r)
+	w.running.add(r)
 }
 
 // run is the goroutine of one call. Its owner is the wrapper: it ends when
