@@ -563,7 +563,16 @@ func (w *Wrapper) run(r *running) {
 		testHookBeforeEnter(w, r.call.op)
 	}
 	r.entered.Store(true)
-	err := w.invoke(r)
+	w.finish(r, w.invoke(r))
+}
+
+// finish is the end of run, once the resource's entry point has returned
+// err: a function of its own, so that run's frame, under the resource's
+// call for as long as it runs, stays small (a call's goroutine starts with
+// a small stack, which a deep one made grow on every call; issue 10).
+//
+//go:noinline
+func (w *Wrapper) finish(r *running, err error) {
 	pprof.SetGoroutineLabels(context.Background()) // what this goroutine starts next is not the call
 	w.mu.Lock()
 	if r.timedOut != nil {
@@ -634,20 +643,35 @@ func (w *Wrapper) invoke(r *running) (err error) {
 // online runs the resource's Online, first telling it of property values
 // it has not taken yet (R58).
 func (w *Wrapper) online(ctx context.Context) error {
-	w.mu.Lock()
-	dirty, props := w.propsDirty && w.owner() != nil, w.props.Clone()
-	w.mu.Unlock()
-	if dirty {
-		if err := w.owner().ApplyProperties(ctx, props); err != nil {
-			return fmt.Errorf("applying the new property values: %w", err)
-		}
-		w.mu.Lock()
-		if w.props.Equal(props) {
-			w.propsDirty = false
-		}
-		w.mu.Unlock()
+	if err := w.applyStored(ctx); err != nil {
+		return err
 	}
 	return w.res.Online(ctx)
+}
+
+// applyStored hands the resource the property values it has not been told
+// of yet, if it takes them (R58). Not inlined, so that online's frame stays
+// small under the resource's Online.
+//
+//go:noinline
+func (w *Wrapper) applyStored(ctx context.Context) error {
+	w.mu.Lock()
+	owner := w.owner()
+	if !w.propsDirty || owner == nil {
+		w.mu.Unlock()
+		return nil
+	}
+	props := w.props.Clone()
+	w.mu.Unlock()
+	if err := owner.ApplyProperties(ctx, props); err != nil {
+		return fmt.Errorf("applying the new property values: %w", err)
+	}
+	w.mu.Lock()
+	if w.props.Equal(props) {
+		w.propsDirty = false
+	}
+	w.mu.Unlock()
+	return nil
 }
 
 // hooks is the engine's side of resource.Progress and

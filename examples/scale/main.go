@@ -382,11 +382,27 @@ func (r *report) timeouts(name string) {
 				dues[i] += int64(c.spread) * int64(i) / int64(c.timeoutN)
 			}
 		}
+		burst := make(chan time.Duration, 1)
+		if one {
+			// The CPU the whole process spends from the deadline until
+			// every time-out action has started, per operation: what
+			// the actions cost, which bounds how soon the last can start
+			// on GOMAXPROCS processors.
+			go func() {
+				time.Sleep(time.Duration(first - mono()))
+				c0 := rusage.CPUTime()
+				for lat.count() < c.timeoutN && mono() < first+int64(time.Minute) {
+					time.Sleep(time.Millisecond)
+				}
+				burst <- rusage.CPUTime() - c0
+			}()
+		}
 		run(dues, lat)
 		p50, p99 := lat.quantiles()
 		what := "spread"
 		if one {
 			what = "one deadline"
+			r.set("time-out burst CPU µs/operation", name, us(<-burst)/float64(c.timeoutN))
 		}
 		r.set("time-out lateness ("+what+") p50 µs", name, us(p50))
 		r.set("time-out lateness ("+what+") p99 µs", name, us(p99))
