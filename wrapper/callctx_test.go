@@ -55,7 +55,7 @@ func TestCallCtxDerived(t *testing.T) {
 		defer cancelChild()
 		timed, cancelTimed := context.WithTimeout(&c, time.Hour)
 		defer cancelTimed()
-		if n := len(c.afters); n != 2 {
+		if n := c.afterCount(); n != 2 {
 			t.Fatalf("%d AfterFuncs registered by two derived contexts, want 2 (else the context package waits in a goroutine)", n)
 		}
 		stoppedRan, ran := false, false
@@ -69,7 +69,7 @@ func TestCallCtxDerived(t *testing.T) {
 		}
 		cancelChild() // a child cancelled first unregisters itself
 		<-child.Done()
-		if n := len(c.afters); n != 2 {
+		if n := c.afterCount(); n != 2 {
 			t.Fatalf("%d AfterFuncs after the child's cancel and a stop, want 2", n)
 		}
 		c.cancel()
@@ -88,4 +88,15 @@ func TestCallCtxDerived(t *testing.T) {
 			t.Fatalf("AfterFunc after cancel: ran %v", late)
 		}
 	})
+}
+
+// afterCount returns how many AfterFuncs c holds.
+func (c *callCtx) afterCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for a := c.afters; a != nil; a = a.next {
+		n++
+	}
+	return n
 }

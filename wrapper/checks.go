@@ -43,9 +43,12 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	case op != resource.OpIsAlive && op != resource.OpLooksAlive:
 		return healthcheck.Skipped // only checks are checks
 	}
-	r := new(running) // its call is the core's record too: one allocation for both
+	r := getRunning() // its call is the core's record too
 	w.mu.Lock()
 	_, started := w.core.startCheck(op, period, w.clock().Now(), &r.call)
+	if started != healthcheck.Started {
+		runnings.Put(r) // untouched
+	}
 	if started == healthcheck.StillRunning && w.checkNotEntered(op) {
 		// The previous check's goroutine has not run yet: the process is
 		// behind (overloaded), and the resource is not the one hanging.

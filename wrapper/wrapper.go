@@ -185,8 +185,8 @@ func (s *settlement) close() { close(s.done) }
 // how its outcome is handed on.
 type running struct {
 	call    call
-	cc      callCtx                         // cancelled when the engine stops waiting, or the call returns
-	ctx     context.Context                 // what the call gets: &cc, with an operation's worker hooks around it
+	cc      *callCtx                        // cancelled when the engine stops waiting, or the call returns; made per call, as a resource may keep it after returning
+	ctx     context.Context                 // what the call gets: cc, with an operation's worker hooks around it
 	fn      func(ctx context.Context) error // nil: the call's op says what to run
 	label   *label                          // labels the goroutine running it, for Abandoned (R35)
 	entered atomic.Bool                     // its goroutine has called into the resource
@@ -205,12 +205,16 @@ type running struct {
 	timedOut error             // set under Wrapper.mu when that time-out fired
 }
 
-// resolve records the call's outcome once and tells its waiters. w.mu must
-// not be held.
-func (r *running) resolve(w *Wrapper, err error) {
+// resolve records the call's outcome once and tells its waiters. It
+// reports whether somebody may wait on the resolved channel (or read the
+// result): true unless this call resolved r and nobody had asked for the
+// channel. w.mu must not be held.
+func (r *running) resolve(w *Wrapper, err error) (waited bool) {
+	waited = true
 	r.once.Do(func() {
 		w.mu.Lock()
 		r.result = err
+		waited = r.resolved != nil
 		signal(&r.resolved)
 		waiters := r.waiters
 		r.waiters = nil
@@ -219,6 +223,7 @@ func (r *running) resolve(w *Wrapper, err error) {
 			f(err)
 		}
 	})
+	return waited
 }
 
 // New wraps res. The wrapper starts Offline, without an event (R2). If res
@@ -547,7 +552,8 @@ func (w *Wrapper) start(k call) *running {
 func (w *Wrapper) track(r *running) {
 	r.waiters = r.waitBuf[:0] // non-nil: unresolved
 	r.label = getLabel()
-	r.ctx = &r.cc
+	r.cc = new(callCtx)
+	r.ctx = r.cc
 	if k := &r.call; k.lane == laneMain && k.op != resource.OpProbe {
 		r.ctx = resource.WithWorkerHooks(r.ctx, hooks{w: w, id: k.id})
 	}
@@ -578,13 +584,19 @@ func (w *Wrapper) finish(r *running, err error) {
 	if r.timedOut != nil {
 		err = r.timedOut // it returned because its time-out cancelled it
 	}
-	if k := w.core.calls.get(r.call.id); k != nil && !k.abandoned {
+	k := w.core.calls.get(r.call.id)
+	clean := k != nil && !k.abandoned
+	if clean {
 		putLabel(r.label) // never abandoned: no Abandoned has seen its tag
 	}
 	a, counts := w.core.callDone(r.call.id, err, w.clock().Now())
 	w.running.remove(r)
-	w.stopCallTimeout(r)
+	quiet := w.stopCallTimeout(r)
 	r.cc.cancel()
+	// A scheduled check's record is used again when nothing can reach it
+	// any more: it was not abandoned, no firing of its time-out is on its
+	// way, and (below) nobody waits on its resolution but the checker.
+	recycle := clean && quiet && r.call.lane == laneCheck && !r.fresh
 	later := w.exec(a)
 	if !counts && w.onReturn != nil {
 		op := r.call.op
@@ -594,9 +606,34 @@ func (w *Wrapper) finish(r *running, err error) {
 	if r.call.lane == laneControl {
 		<-w.rare.ctlSem // R5: the next Control may start once this one returned; made by acquireControl before the call
 	}
-	r.resolve(w, err)
+	waited := r.resolve(w, err)
 	w.after(later)
+	if recycle && !waited {
+		putRunning(r)
+	}
 }
+
+// runnings holds the records of scheduled checks that ended, for the next
+// checks: a record is the one allocation a check made, and at 100 000
+// checks a second it set how often the collector ran, which is what made
+// checks late (issue 10: the late ones all fell in its mark phases).
+var runnings = sync.Pool{New: func() any { return new(running) }}
+
+// getRunning returns a zeroed record.
+func getRunning() *running { return runnings.Get().(*running) }
+
+// putRunning zeroes r, which nothing reaches any more, and keeps it for a
+// later check.
+func putRunning(r *running) {
+	if testHookRecycle != nil {
+		testHookRecycle(r)
+	}
+	*r = running{}
+	runnings.Put(r)
+}
+
+// testHookRecycle, when set by a test, sees each record putRunning keeps.
+var testHookRecycle func(r *running)
 
 // panicked turns a recovered panic of an entry point into its error, and
 // logs it with the stack (R6).
@@ -855,11 +892,12 @@ func (r *running) OnTimer(uint64) {
 
 // stopCallTimeout stops r's time-out, when one is armed. Called with w.mu
 // held.
-func (w *Wrapper) stopCallTimeout(r *running) {
-	if r.timeFor != 0 {
-		r.timeFor = 0 // a firing already on its way finds it so
-		r.timeout.Stop()
+func (w *Wrapper) stopCallTimeout(r *running) (quiet bool) {
+	if r.timeFor == 0 {
+		return true // not armed, or it fired and its handler ran
 	}
+	r.timeFor = 0 // a firing already on its way finds it so
+	return r.timeout.Stop()
 }
 
 // callTimedOut abandons r, which has not returned within d, and resolves it
