@@ -162,7 +162,7 @@ type Monitor struct {
 // 100 000); what only a resource that failed, hung or waits, or one with
 // dependencies, dependents or a group of another name needs is in x.
 type entry struct {
-	m    *Monitor // its host: the wrapper's callbacks are method values of e (see sink)
+	m    *Monitor // its host: e is its wrapper's Observer (see Event)
 	name string
 	t    *resource.Type // its type: t.Name() is the Spec's Type
 	w    *wrapper.Wrapper
@@ -213,12 +213,13 @@ func (e *entry) more() *extra {
 	return e.x
 }
 
-// sink, abandoned and returned are e's callbacks in wrapper.Options. As
-// method values of e, which knows its monitor, each costs one 16-byte
-// allocation per resource; closures over m and e cost 24 (issue 10).
-func (e *entry) sink(ev resource.Event)                { e.m.onEvent(e, ev) }
-func (e *entry) abandoned(_ resource.Op, at time.Time) { e.m.onAbandon(e, at) }
-func (e *entry) returned(resource.Op)                  { e.m.onReturn(e) }
+// Event, Abandoned and Returned make e the wrapper's Observer: the entry
+// itself, which knows its monitor, so the three callbacks cost no
+// allocation per resource (issue 10: method values cost 16 bytes each,
+// closures 24).
+func (e *entry) Event(ev resource.Event)               { e.m.onEvent(e, ev) }
+func (e *entry) Abandoned(_ resource.Op, at time.Time) { e.m.onAbandon(e, at) }
+func (e *entry) Returned(resource.Op)                  { e.m.onReturn(e) }
 
 // groupLocked returns e's group (R71). Called with m.mu held.
 func (e *entry) groupLocked() string {
@@ -376,12 +377,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		opts := wrapper.Options{
 			Name: spec.Name, Clock: m.clock, Logger: m.logger, Policy: res.Policy.Policy,
 			Checker: m.checks, Schema: typ.Schema(), Properties: vals,
-			Release: release, Sink: e.sink,
-		}
-		if m.deadlock != resource.Never {
-			// Without hang detection onAbandon and onReturn do nothing
-			// (no restart is ever deferred): the wrapper need not call them.
-			opts.OnAbandon, opts.OnReturn = e.abandoned, e.returned
+			Release: release, Observer: e,
 		}
 		if m.gate != nil {
 			opts.Gate = m.gate
@@ -1082,6 +1078,9 @@ func (m *Monitor) checkHang(e *entry) {
 // onReturn is told that an abandoned call of e returned: a restart that
 // waited for the quarantine to end goes ahead (R35).
 func (m *Monitor) onReturn(e *entry) {
+	if m.deadlock == resource.Never {
+		return // no hang detection: no restart is ever deferred
+	}
 	m.mu.Lock()
 	x := e.x
 	if x == nil || !x.deferred || m.quarantined(e) || m.closed || e.removed {

@@ -64,3 +64,33 @@ func Example_pendingTimeout() {
 	// 00:00:00  Offline → OnlinePending
 	// 00:03:00  OnlinePending → Failed
 }
+
+// host is a host's record of one resource, and its wrapper's Observer: one
+// value takes the events and the abandoned-call notices, with no function
+// made per resource.
+type host struct {
+	name   string
+	events chan resource.Event
+}
+
+func (h *host) Event(ev resource.Event)          { h.events <- ev }
+func (h *host) Abandoned(resource.Op, time.Time) {}
+func (h *host) Returned(resource.Op)             {}
+
+// A host's own record observes its wrapper.
+func ExampleObserver() {
+	h := &host{name: "Exchange SA", events: make(chan resource.Event, 4)}
+	w, err := wrapper.New(hungStore{entered: make(chan struct{})}, wrapper.Options{
+		Name: h.name, Clock: clock.NewMock(), Observer: h,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, _ = w.Online()
+	ev := <-h.events
+	fmt.Printf("%s: %v → %v\n", ev.Resource, ev.From, ev.To)
+	_ = w.Close(context.Background())
+	// Output:
+	// Exchange SA: Offline → OnlinePending
+}

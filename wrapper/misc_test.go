@@ -2,7 +2,9 @@ package wrapper_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,3 +281,19 @@ func TestSetPolicy(t *testing.T) {
 	ev := e.wait(rt.To(resource.Failed), 1)
 	assert.Equal(t, time.Unix(120, 0), ev.Time)
 }
+
+// New refuses an Observer beside the functions it replaces, naming both.
+func TestObserverAndFunctionsRefused(t *testing.T) {
+	_, err := wrapper.New(rt.NewFake(clock.NewMock(), rt.Caps{}).Resource(), wrapper.Options{
+		Observer: nopObserver{}, Sink: func(resource.Event) {},
+	})
+	if !errors.Is(err, resource.ErrInvalidOption) || !strings.Contains(err.Error(), "Observer") || !strings.Contains(err.Error(), "Sink") {
+		t.Fatalf("New with Observer and Sink: %v", err)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Event(resource.Event)             {}
+func (nopObserver) Abandoned(resource.Op, time.Time) {}
+func (nopObserver) Returned(resource.Op)             {}

@@ -164,6 +164,65 @@ type Options struct {
 	// OnReturn of one call may arrive in either order: a host must read the
 	// wrapper's state (Status, Abandoned) rather than count them.
 	OnReturn func(op resource.Op)
+	// Observer, when set, receives what Sink, OnAbandon and OnReturn
+	// would, under the same rules: one value for the three, which a host
+	// of many resources can make part of its own record of each (the
+	// monitor does), where the three functions cost one allocation each.
+	// Set either Observer or those three; New refuses both.
+	Observer Observer
+}
+
+// Observer is the host's side of a wrapper: its events (R4) and the calls
+// it abandoned (R35). See Options.Sink, Options.OnAbandon and
+// Options.OnReturn for when each is called and what it must not do.
+type Observer interface {
+	// Event receives every event, as Options.Sink.
+	Event(ev resource.Event)
+	// Abandoned is told of each abandoned call, as Options.OnAbandon.
+	Abandoned(op resource.Op, at time.Time)
+	// Returned is told when an abandoned call returns, as
+	// Options.OnReturn.
+	Returned(op resource.Op)
+}
+
+// funcObserver is an Observer made of Options' three functions, any of
+// which may be nil.
+type funcObserver struct {
+	sink     func(resource.Event)
+	onAband  func(resource.Op, time.Time)
+	onReturn func(resource.Op)
+}
+
+func (o *funcObserver) Event(ev resource.Event) {
+	if o.sink != nil {
+		o.sink(ev)
+	}
+}
+
+func (o *funcObserver) Abandoned(op resource.Op, at time.Time) {
+	if o.onAband != nil {
+		o.onAband(op, at)
+	}
+}
+
+func (o *funcObserver) Returned(op resource.Op) {
+	if o.onReturn != nil {
+		o.onReturn(op)
+	}
+}
+
+// observer returns the Observer opts give, nil when they give none.
+func (opts *Options) observer() (Observer, error) {
+	funcs := opts.Sink != nil || opts.OnAbandon != nil || opts.OnReturn != nil
+	switch {
+	case opts.Observer != nil && funcs:
+		return nil, fmt.Errorf("both Observer and Sink, OnAbandon or OnReturn are set: allowed is one or the other: %w", resource.ErrInvalidOption)
+	case opts.Observer != nil:
+		return opts.Observer, nil
+	case funcs:
+		return &funcObserver{opts.Sink, opts.OnAbandon, opts.OnReturn}, nil
+	}
+	return nil, nil
 }
 
 // Gate bounds how many operations run at once across the wrappers that

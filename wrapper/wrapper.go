@@ -32,12 +32,10 @@ import (
 // goroutine: deadlines are timers of its clock, and a goroutine exists only
 // while a call into the resource runs.
 type Wrapper struct {
-	res      resource.Resource
-	env      unique.Handle[env] // what it shares with its host's other wrappers
-	sink     func(resource.Event)
-	release  resource.Release
-	onAband  func(resource.Op, time.Time)
-	onReturn func(resource.Op)
+	res     resource.Resource
+	env     unique.Handle[env] // what it shares with its host's other wrappers
+	obs     Observer           // nil: nobody listens
+	release resource.Release
 
 	mu         sync.Mutex               // guards everything below
 	core       core                     // the state: one record with the wrapper (issue 10: bytes per resource)
@@ -237,6 +235,10 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wrapper: New: Policy.%w", err)
 	}
+	obs, err := opts.observer()
+	if err != nil {
+		return nil, fmt.Errorf("wrapper: New: %w", err)
+	}
 	e := env{clock: opts.Clock, logger: opts.Logger, checker: opts.Checker, gate: opts.Gate, schema: opts.Schema}
 	if e.clock == nil {
 		e.clock = clock.New()
@@ -271,14 +273,12 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 		name = "resource"
 	}
 	w := &Wrapper{
-		res:      res,
-		env:      unique.Make(e),
-		sink:     opts.Sink,
-		release:  opts.Release,
-		onAband:  opts.OnAbandon,
-		onReturn: opts.OnReturn,
-		policy:   policies.Get(pol),
-		props:    opts.Properties.Clone(),
+		res:     res,
+		env:     unique.Make(e),
+		obs:     obs,
+		release: opts.Release,
+		policy:  policies.Get(pol),
+		props:   opts.Properties.Clone(),
 	}
 	w.core = newCore(name, &w.policy.timing, w.terminator() != nil, w.closer() != nil)
 	w.core.gated = e.gate != nil
@@ -402,9 +402,9 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 	if x.call.lane == laneMain && x.call.op != resource.OpProbe {
 		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
-	if w.onAband != nil {
+	if w.obs != nil {
 		op, at := x.call.op, x.call.abandonedAt
-		later.add(func() { w.onAband(op, at) })
+		later.add(func() { w.obs.Abandoned(op, at) })
 	}
 }
 
@@ -523,7 +523,7 @@ func (w *Wrapper) deliver() {
 // sinkAll hands evs to the sink. If the sink panics, delivery is handed
 // back before the panic goes on, so later events still flow.
 func (w *Wrapper) sinkAll(evs []*resource.Event) {
-	if w.sink == nil {
+	if w.obs == nil {
 		return
 	}
 	defer func() {
@@ -535,7 +535,7 @@ func (w *Wrapper) sinkAll(evs []*resource.Event) {
 		}
 	}()
 	for _, e := range evs {
-		w.sink(*e)
+		w.obs.Event(*e)
 	}
 }
 
@@ -598,9 +598,9 @@ func (w *Wrapper) finish(r *running, err error) {
 	// way, and (below) nobody waits on its resolution but the checker.
 	recycle := clean && quiet && r.call.lane == laneCheck && !r.fresh
 	later := w.exec(a)
-	if !counts && w.onReturn != nil {
+	if !counts && w.obs != nil {
 		op := r.call.op
-		later.add(func() { w.onReturn(op) }) // an abandoned call returned (R35)
+		later.add(func() { w.obs.Returned(op) }) // an abandoned call returned (R35)
 	}
 	w.mu.Unlock()
 	if r.call.lane == laneControl {
