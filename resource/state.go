@@ -170,11 +170,34 @@ var moves = map[move]State{
 // other input returns from and an error wrapping [ErrInvalidTransition]
 // ([ErrClosed] when from is Unknown), naming the state and the input.
 func Next(from State, in Input) (State, error) {
-	if to, ok := moves[move{from, in}]; ok {
-		return to, nil
+	if int(from) < numStates && int(in) < numInputs {
+		if t := table[from][in]; t.ok {
+			return t.to, nil
+		}
 	}
-	if from == Unknown {
-		return from, fmt.Errorf("%v in state %v: %w", in, from, ErrClosed)
-	}
-	return from, fmt.Errorf("%v in state %v: %w", in, from, ErrInvalidTransition)
+	return from, refused(from, in)
 }
+
+// refused is Next's error. Not inlined: Next runs on every transition, on
+// the stack of a call's goroutine, and its frame stays small without the
+// formatting.
+//
+//go:noinline
+func refused(from State, in Input) error {
+	if from == Unknown {
+		return fmt.Errorf("%v in state %v: %w", in, from, ErrClosed)
+	}
+	return fmt.Errorf("%v in state %v: %w", in, from, ErrInvalidTransition)
+}
+
+// table is moves as an array, made once: Next indexes it rather than
+// hashing a key into the map.
+var table = func() (t [numStates][numInputs]struct {
+	to State
+	ok bool
+}) {
+	for m, to := range moves {
+		t[m.from][m.in].to, t[m.from][m.in].ok = to, true
+	}
+	return t
+}()

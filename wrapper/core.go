@@ -332,13 +332,13 @@ func (a *acts) add(x action) {
 }
 
 // emit appends an event with the next sequence number.
-func (c *core) emit(a *acts, now time.Time, ev resource.Event) {
+func (c *core) emit(a *acts, now time.Time, ev *resource.Event) {
 	c.seq++
 	ev.Resource, ev.Seq, ev.Time = c.name, c.seq, now
 	if ev.Kind != resource.StateChanged {
 		ev.From, ev.To = c.state, c.state
 	}
-	a.add(action{kind: actEmit, ev: &ev})
+	a.add(action{kind: actEmit, ev: ev})
 }
 
 // move changes the state through the table (R2) and emits the state event.
@@ -365,7 +365,7 @@ func (c *core) move(a *acts, now time.Time, in resource.Input, op resource.Op, e
 		c.checking = true
 		a.add(action{kind: actChecksOn})
 	}
-	c.emit(a, now, resource.Event{From: from, To: to, Op: op, Err: err, Forced: forced})
+	c.emit(a, now, &resource.Event{From: from, To: to, Op: op, Err: err, Forced: forced})
 }
 
 // stopChecks unregisters from the checker and abandons a running check
@@ -598,7 +598,7 @@ func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause erro
 func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	c.disarm(a)
 	c.setLastTermErr(err)
-	c.emit(a, now, resource.Event{Kind: resource.Terminated, Op: resource.OpTerminate, Err: err})
+	c.emit(a, now, &resource.Event{Kind: resource.Terminated, Op: resource.OpTerminate, Err: err})
 	switch c.term {
 	case termEscalation:
 		if err != nil {
@@ -646,7 +646,7 @@ func (c *core) terminate(now time.Time) (acts, bool, error) {
 	if c.state == resource.Offline && !c.hasTerminator {
 		// Only abandoned calls ran; they are cancelled, and there is
 		// nothing else to call.
-		c.emit(&a, now, resource.Event{Kind: resource.Terminated, Op: resource.OpTerminate})
+		c.emit(&a, now, &resource.Event{Kind: resource.Terminated, Op: resource.OpTerminate})
 		return a, false, nil
 	}
 	c.startTerminate(&a, now, termCaller, nil)

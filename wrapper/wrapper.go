@@ -1253,7 +1253,7 @@ func (w *Wrapper) Emit(e resource.Event) error {
 	}
 	w.input(func(now time.Time) acts {
 		var a acts
-		w.core.emit(&a, now, e)
+		w.core.emit(&a, now, &e) // e is this call's copy
 		return a
 	})
 	return nil
