@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"math"
 	"time"
 	"unsafe"
 
@@ -28,13 +29,14 @@ type alarm struct {
 // tick, or a Timer's firing with the generation it fired for.
 type due struct {
 	a   *alarm
-	gen uint64 // a Timer's
+	gen uint64       // a Timer's: the arm that fired
+	h   TimerHandler // a Timer's: that arm's handler, read under tmu when it fired
 }
 
 // run runs d's tick or firing, on a worker.
 func (d due) run() {
 	if d.a.op == resource.OpNone {
-		(*Timer)(d.a.owner).h.OnTimer(d.gen)
+		d.h.OnTimer(d.gen)
 		return
 	}
 	(*registration)(d.a.owner).tick(d.a.op)
@@ -196,11 +198,12 @@ func (s *Scheduler) fireDue(now int64) {
 			s.remove(a)
 			// With this arm's generation: a re-arm before the handler
 			// runs makes this firing stale.
-			s.ready = append(s.ready, due{a, (*Timer)(a.owner).gen})
+			t := (*Timer)(a.owner)
+			s.ready = append(s.ready, due{a, t.gen, t.h})
 			continue
 		}
 		s.ready = append(s.ready, due{a: a})
-		if next := e.due + int64(a.interval); next > now {
+		if next := later(e.due, a.interval); next > now {
 			s.heap[0].due = next
 			s.down(0)
 			continue
@@ -213,13 +216,27 @@ func (s *Scheduler) fireDue(now int64) {
 	}
 }
 
+// later returns t + d in the heap's unit, saturated: a duration that
+// would run past the end of int64 (math.MaxInt64 is a common "forever")
+// must not wrap round to the front of the heap, where its alarm would be
+// due at once and leave the timer set for centuries, stalling every other
+// alarm of the scheduler.
+func later(t int64, d time.Duration) int64 {
+	if d > 0 && t+int64(d) < t {
+		return math.MaxInt64
+	}
+	return t + int64(d)
+}
+
 // now is the clock's reading in the heap's unit.
 func (s *Scheduler) now() int64 { return int64(s.clock.Since(s.epoch)) }
 
 // Timer is a one-shot timer on a Scheduler's heap: what a target uses for
 // its checks' time-outs, so that a check costs no runtime timer and no
 // allocation of its own. Its zero value is stopped. It must not be copied,
-// and it belongs to one Scheduler from its first Arm.
+// and it belongs to one Scheduler from its first Arm, until it is set to
+// its zero value again, which is allowed once nothing of it is pending:
+// Stop returned true, or its last firing's handler has run.
 type Timer struct {
 	a   alarm
 	s   *Scheduler
@@ -264,7 +281,7 @@ func (s *Scheduler) ArmHandler(t *Timer, d time.Duration, h TimerHandler) uint64
 	s.remove(&t.a)
 	t.gen++
 	t.h = h
-	s.push(&t.a, now+int64(d), now)
+	s.push(&t.a, later(now, d), now)
 	return t.gen
 }
 

@@ -261,3 +261,26 @@ func TestFailureCountSaturates(t *testing.T) {
 		assert.Equal(t, c.fails, tg.fails.Load(), "threshold %d", c.threshold)
 	}
 }
+
+// A time-out of math.MaxInt64 (a common "forever") must not wrap round to
+// the front of the heap: the scheduler's one timer would be set for
+// centuries and every other registration and Timer would stall.
+func TestHugeDurationsStallNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New(Options{Clock: clock.New()})
+		time.Sleep(time.Second) // the epoch is in the past: now + MaxInt64 overflows
+		var ticks atomic.Int32
+		reg := s.Register(&funcTarget{check: func() { ticks.Add(1) }}, Policy{IsAliveInterval: time.Second, LooksAliveInterval: resource.Never, FailureThreshold: 1})
+		defer reg.Unregister()
+		var forever, soon Timer
+		s.Arm(&forever, time.Duration(math.MaxInt64), func(uint64) { t.Error("a forever timer fired") })
+		fired := make(chan uint64, 1)
+		s.Arm(&soon, 3*time.Second, func(g uint64) { fired <- g })
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		assert.Len(t, fired, 1, "a 3 s timer beside a forever one")
+		assert.GreaterOrEqual(t, ticks.Load(), int32(4), "ticks every second beside a forever timer")
+		checkHeap(t, s)
+		assert.True(t, forever.Stop())
+	})
+}

@@ -302,7 +302,7 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 	}
 	s.remove(a)
 	a.interval = d
-	s.push(a, max(prev+int64(d), now), now)
+	s.push(a, max(later(prev, d), now), now)
 }
 
 // disarm takes the alarm of kind op out of the heap and returns when its
