@@ -3,6 +3,7 @@ package wrapper
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -11,8 +12,11 @@ import (
 
 // callLabel is the pprof goroutine label that marks the goroutine running
 // a call, so that an abandoned call's stack can be found again (R35). The
-// value is a number unique in the process. The label also shows in CPU
-// and goroutine profiles the user takes.
+// value is a number, held by one running call at a time (labels are
+// reused, below). Goroutines a call starts inherit it, and keep it after
+// the call returned; so a stack is taken only from a goroutine that is
+// inside the wrapper's invoke (invokeFrame): the call's own. The label
+// also shows in CPU and goroutine profiles the user takes.
 const callLabel = "resdll.call"
 
 // callTags numbers the calls of every wrapper in the process.
@@ -31,8 +35,8 @@ type label struct {
 // for reuse: a label costs ~150 bytes, and making one per call (or keeping
 // one per wrapper) was a large part of the engine's cost per check and per
 // idle resource (issue 10). Only a label no Abandoned can have seen goes
-// back: an abandoned call keeps its tag for good, so a stack found by tag
-// is always that call's.
+// back: an abandoned call keeps its tag for good. With invokeFrame, a
+// stack found by tag is that call's.
 var labels = sync.Pool{New: func() any {
 	tag := callTags.Add(1)
 	return &label{tag: tag, ctx: pprof.WithLabels(context.Background(), pprof.Labels(callLabel, strconv.FormatUint(tag, 10)))}
@@ -65,8 +69,8 @@ func goroutineStacks(tags []uint64) map[uint64][]byte {
 	}
 	for record := range bytes.SplitSeq(prof.Bytes(), []byte("\n\n")) {
 		tag, ok := recordTag(record, want)
-		if !ok {
-			continue
+		if !ok || !bytes.Contains(record, invokeFrame) {
+			continue // not a call's goroutine: one its call started, which inherited the label
 		}
 		var b bytes.Buffer
 		b.WriteString("goroutine running call " + strconv.FormatUint(tag, 10) + ":\n")
@@ -86,7 +90,7 @@ func goroutineStacks(tags []uint64) map[uint64][]byte {
 			b.Write(f[3])
 			b.WriteByte('\n')
 		}
-		if prev := out[tag]; prev != nil { // goroutines with one tag: every stack
+		if prev := out[tag]; prev != nil { // the profile split one call's goroutines: every stack
 			out[tag] = append(append(prev, '\n'), b.Bytes()...)
 			continue
 		}
@@ -94,6 +98,10 @@ func goroutineStacks(tags []uint64) map[uint64][]byte {
 	}
 	return out
 }
+
+// invokeFrame is how a goroutine profile names Wrapper.invoke, under which
+// every call into a resource runs.
+var invokeFrame = []byte(reflect.TypeFor[Wrapper]().PkgPath() + ".(*Wrapper).invoke+")
 
 // recordTag returns the tag of the call a goroutine-profile record is
 // labelled with, when it is one of want.
