@@ -27,7 +27,7 @@ import (
 // takes 4 s, and the request follows it. The operator's Offline at +31 s
 // (refused while the clean-up runs, but it cancels what the failure
 // decided) must leave the resource Failed with no failover request. Pins
-// the mutation that drops "gen != e.gen" from the check in onFailure's
+// the mutation that drops "c.gen != e.x.gen" from the check in onFailure's
 // clean-up goroutine before it sets FailoverRequested and emits the event
 // (random schedules rarely put an operator's command inside the clean-up
 // of the one failure that spends the policy).

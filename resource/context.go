@@ -17,8 +17,32 @@ type hooksKey struct{}
 // WithWorkerHooks returns a copy of ctx that carries h, for [Progress] and
 // [WaitWithoutTimeout] to find. Engines call it; resources do not.
 func WithWorkerHooks(ctx context.Context, h WorkerHooks) context.Context {
-	return context.WithValue(ctx, hooksKey{}, h)
+	return &hooksCtx{Context: ctx, h: h}
 }
+
+// hooksCtx is context.WithValue(ctx, hooksKey{}, h) that also passes on
+// ctx's AfterFunc: a context derived from it (WithCancel, WithTimeout,
+// AfterFunc) is then cancelled with ctx the way ctx itself arranges it —
+// without a goroutine of the context package when ctx offers AfterFunc,
+// as the wrapper's call contexts do — where a plain value context hides
+// the method.
+type hooksCtx struct {
+	context.Context
+	h WorkerHooks
+}
+
+func (c *hooksCtx) Value(key any) any {
+	if key == (hooksKey{}) {
+		return c.h
+	}
+	return c.Context.Value(key)
+}
+
+// AfterFunc implements the interface context.AfterFunc and the derived
+// contexts look for.
+func (c *hooksCtx) AfterFunc(f func()) (stop func() bool) { return context.AfterFunc(c.Context, f) }
+
+func (c *hooksCtx) String() string { return "resource.WithWorkerHooks" }
 
 func hooks(ctx context.Context) WorkerHooks {
 	h, _ := ctx.Value(hooksKey{}).(WorkerHooks)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/resdll/resdll/resource"
 )
 
 // TestCallCtx: a call's context is live until cancelled, then Done is
@@ -100,3 +102,32 @@ func (c *callCtx) afterCount() int {
 	}
 	return n
 }
+
+// TestWorkerContextDerived: an Online's context carries the worker hooks
+// around the call's context; contexts derived from it still register with
+// the call's context (no goroutine of the context package), and are
+// cancelled with it.
+func TestWorkerContextDerived(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c callCtx
+		ctx := resource.WithWorkerHooks(&c, nopHooks{})
+		timed, cancel := context.WithTimeout(ctx, time.Hour)
+		defer cancel()
+		if n := c.afterCount(); n != 1 {
+			t.Fatalf("%d AfterFuncs on the call's context after WithTimeout of the worker's, want 1", n)
+		}
+		if !resource.Progress(ctx) {
+			t.Fatal("the worker's context lost its hooks")
+		}
+		c.cancel()
+		<-timed.Done()
+		if !errors.Is(ctx.Err(), context.Canceled) || !errors.Is(timed.Err(), context.Canceled) {
+			t.Fatalf("Err %v, derived %v", ctx.Err(), timed.Err())
+		}
+	})
+}
+
+type nopHooks struct{}
+
+func (nopHooks) Progress()           {}
+func (nopHooks) WaitWithoutTimeout() {}

@@ -73,7 +73,12 @@ type host struct {
 	events chan resource.Event
 }
 
-func (h *host) Event(ev resource.Event)          { h.events <- ev }
+func (h *host) Event(ev resource.Event) {
+	select { // an Observer must not block: a full queue drops (a real host counts it)
+	case h.events <- ev:
+	default:
+	}
+}
 func (h *host) Abandoned(resource.Op, time.Time) {}
 func (h *host) Returned(resource.Op)             {}
 

@@ -172,9 +172,12 @@ type Options struct {
 	Observer Observer
 }
 
-// Observer is the host's side of a wrapper: its events (R4) and the calls
-// it abandoned (R35). See Options.Sink, Options.OnAbandon and
+// Observer is the host's side of one wrapper: its events (R4) and the
+// calls it abandoned (R35). See Options.Sink, Options.OnAbandon and
 // Options.OnReturn for when each is called and what it must not do.
+// Abandoned and Returned do not name the resource: give each wrapper an
+// Observer of its own (the host's record of that resource, as the monitor
+// does), or one that knows which wrapper it serves.
 type Observer interface {
 	// Event receives every event, as Options.Sink.
 	Event(ev resource.Event)

@@ -24,13 +24,17 @@ import (
 )
 
 // Wrapper is the engine around one resource: EXRES.DLL's role. It runs every
-// entry point of the resource in a goroutine of its own, under the
-// contract's time-outs, and keeps the resource's state by the transition
-// table (R2). It is safe for concurrent use.
+// entry point of the resource in a goroutine of its own (a scheduled check
+// on the checker's worker), under the contract's time-outs, and keeps the
+// resource's state by the transition table (R2). It is safe for concurrent
+// use.
 //
 // A Wrapper at rest (Offline, Online with nothing running, Failed) owns no
-// goroutine: deadlines are timers of its clock, and a goroutine exists only
-// while a call into the resource runs.
+// goroutine and no timer: deadlines and time-outs are entries in the
+// checker's timer heap (its own scheduler's when the checker is not a
+// healthcheck.Scheduler on the same clock), made while an operation or a
+// call runs, and a goroutine exists only while a call into the resource
+// runs.
 type Wrapper struct {
 	res     resource.Resource
 	env     unique.Handle[env] // what it shares with its host's other wrappers
