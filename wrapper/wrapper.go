@@ -8,13 +8,14 @@ import (
 	"iter"
 	"log/slog"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unique"
+	"weak"
 
 	"github.com/benbjohnson/clock"
 
@@ -37,8 +38,8 @@ import (
 // runs.
 type Wrapper struct {
 	res     resource.Resource
-	env     unique.Handle[env] // what it shares with its host's other wrappers
-	obs     Observer           // nil: nobody listens
+	env     *env     // what it shares with its host's other wrappers (envs); never changed
+	obs     Observer // nil: nobody listens
 	release resource.Release
 
 	mu         sync.Mutex               // guards everything below
@@ -93,8 +94,43 @@ type env struct {
 
 var discard = slog.New(slog.DiscardHandler)
 
+// envs hands out one *env per distinct value, shared by the wrappers that
+// have it, and forgets it when the last is collected. It holds weak
+// pointers, so an env and what it refers to (a clock, a checker) live as
+// long as some wrapper has it, and no longer. (unique.Make does the same
+// but hands out a Handle whose Value copies the whole env onto the stack
+// of every caller: seventy bytes of frame under each check, which made
+// fresh goroutines grow their stacks.)
+var envs = struct {
+	sync.Mutex
+	m map[env]weak.Pointer[env]
+}{m: make(map[env]weak.Pointer[env])}
+
+// intern returns the shared *env equal to e.
+func intern(e env) *env {
+	envs.Lock()
+	defer envs.Unlock()
+	if p := envs.m[e].Value(); p != nil {
+		return p
+	}
+	p := &e
+	envs.m[e] = weak.Make(p)
+	runtime.AddCleanup(p, forgetEnv, e)
+	return p
+}
+
+// forgetEnv drops e's entry once its env was collected, unless a new one
+// took its place.
+func forgetEnv(e env) {
+	envs.Lock()
+	defer envs.Unlock()
+	if envs.m[e].Value() == nil {
+		delete(envs.m, e)
+	}
+}
+
 // internable reports whether v, an interface value, is surely comparable,
-// as unique.Make needs: nil, or a pointer.
+// as a map key needs: nil, or a pointer.
 func internable(v any) bool {
 	return v == nil || reflect.TypeOf(v).Kind() == reflect.Pointer
 }
@@ -106,10 +142,10 @@ type (
 	boxedGate    struct{ Gate }
 )
 
-func (w *Wrapper) clock() clock.Clock              { return w.env.Value().clock }
-func (w *Wrapper) checker() healthcheck.Checker    { return w.env.Value().checker }
-func (w *Wrapper) gate() Gate                      { return w.env.Value().gate }
-func (w *Wrapper) schema() *properties.Schema      { return w.env.Value().schema }
+func (w *Wrapper) clock() clock.Clock              { return w.env.clock }
+func (w *Wrapper) checker() healthcheck.Checker    { return w.env.checker }
+func (w *Wrapper) gate() Gate                      { return w.env.gate }
+func (w *Wrapper) schema() *properties.Schema      { return w.env.schema }
 func (w *Wrapper) terminator() resource.Terminator { t, _ := w.res.(resource.Terminator); return t }
 func (w *Wrapper) looks() resource.LooksAliver     { l, _ := w.res.(resource.LooksAliver); return l }
 func (w *Wrapper) closer() io.Closer               { c, _ := w.res.(io.Closer); return c }
@@ -120,7 +156,7 @@ func (w *Wrapper) owner() resource.PropertyOwner   { o, _ := w.res.(resource.Pro
 // that level: the logger with the name is made per record, not kept per
 // wrapper (issue 10), and records are rare.
 func (w *Wrapper) log(level slog.Level, msg string, args ...any) {
-	l := w.env.Value().logger
+	l := w.env.logger
 	if !l.Enabled(context.Background(), level) {
 		return
 	}
@@ -278,7 +314,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	}
 	w := &Wrapper{
 		res:     res,
-		env:     unique.Make(e),
+		env:     intern(e),
 		obs:     obs,
 		release: opts.Release,
 		policy:  policies.Get(pol),
@@ -426,7 +462,7 @@ func (w *Wrapper) execArm(x *action) {
 	gen := x.gen
 	// On the timeouts heap, made per operation: no runtime timer, and
 	// nothing kept while no operation is pending (issue 10).
-	e := w.env.Value()
+	e := w.env
 	w.timer = new(healthcheck.Timer)
 	e.timeouts.Arm(w.timer, x.at.Sub(e.clock.Now()), func(uint64) { w.deadline(gen) })
 }
@@ -877,7 +913,7 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 		return
 	}
 	r.timeFor, r.w = d, w
-	w.env.Value().timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
+	w.env.timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
 }
 
 // OnTimer is r's time-out firing (healthcheck.TimerHandler): the call has
