@@ -11,7 +11,6 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"github.com/resdll/resdll/internal/intern"
 	"github.com/resdll/resdll/resource"
 )
 
@@ -146,7 +145,7 @@ type Scheduler struct {
 
 	// policies holds one copy of each policy registrations have: a node's
 	// targets mostly share one, and a pointer is a quarter of a Policy.
-	policies intern.Cache[Policy]
+	policies policyCache
 
 	tmu      sync.Mutex   // guards the heap, the timer and every alarm; taken after a registration's mu
 	heap     []entry      // the armed alarms, earliest first (alarms.go)
@@ -208,7 +207,7 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 
 // newRegistration returns a registration of t under p, not armed.
 func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
-	r := &registration{s: s, t: t, policy: s.policies.Get(p), since: s.now()}
+	r := &registration{s: s, t: t, policy: s.policies.get(p), since: s.now()}
 	r.isAlive = r.newKind(resource.OpIsAlive)
 	return r
 }
@@ -449,7 +448,7 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.off.Load() {
 		return
 	}
-	r.policy = r.s.policies.Get(p)
+	r.policy = r.s.policies.get(p)
 	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
 		// Keep the schedule's phase: the next tick comes one new interval
 		// after the last one was due.
@@ -474,4 +473,36 @@ func (r *registration) Unregister() {
 	r.off.Store(true)
 	r.disarm(resource.OpIsAlive)
 	r.disarm(resource.OpLooksAlive)
+}
+
+// policyCache hands out one *Policy per distinct value: a node's
+// thousands of registrations mostly have the same policy (issue 10). It
+// keeps the first maxSharedPolicies; past those each registration gets its
+// own copy, so churn cannot grow it. (A small copy of the monitor's
+// internal/intern: DESIGN keeps healthcheck's imports to resource.) Safe
+// for concurrent use; its zero value is ready.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[Policy]*Policy
+}
+
+// maxSharedPolicies is how many distinct policies a policyCache keeps.
+const maxSharedPolicies = 64
+
+// get returns the shared copy of p. Callers must not change what it
+// points to.
+func (c *policyCache) get(p Policy) *Policy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if shared, ok := c.m[p]; ok {
+		return shared
+	}
+	if len(c.m) >= maxSharedPolicies {
+		return &p
+	}
+	if c.m == nil {
+		c.m = make(map[Policy]*Policy)
+	}
+	c.m[p] = &p
+	return &p
 }
