@@ -221,8 +221,11 @@ func (h *mHarness) checkChange(r *mRes, e resource.Event) {
 	// R72, R74: the monitor leaves a resource in maintenance alone: what
 	// takes it down is the operator's (or a command in flight when it began).
 	down := e.To == resource.OfflinePending || e.To == resource.Offline && running(e.From)
-	if rest := h.restBefore(e.Time); down && r.maint == maintOn && r.maintAt.Before(rest) && r.opStopAt.Before(rest) {
+	if rest := h.restBefore(e.Time); down && r.maint == maintOn && r.maintAt.Before(rest) && r.opStopAt.Before(rest) && !r.stopInFlight {
 		h.Violate("R72, R74: %v: the monitor took down a resource in maintenance since +%v", e, r.maintAt.Sub(h.Start))
+	}
+	if !up(e.To) {
+		r.stopInFlight = false // down: the operator's Offline, if any, is done
 	}
 	if e.To == resource.Online && e.Op == resource.OpProbe {
 		r.waitSure = false // adopted as it runs (R7): the monitor may or may not bring it back
@@ -319,7 +322,7 @@ func (h *mHarness) groupOp(s mStep, r *mRes) {
 	now := time.Now()
 	for _, x := range c.members {
 		if s.Kind == mOnlineGroup {
-			x.opStartAt = now
+			x.opStartAt, x.stopInFlight = now, false
 			if x.loose {
 				x.token, x.waitSure = true, false // started (its wait ended, R72) when its dependencies are up
 				continue

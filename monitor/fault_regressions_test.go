@@ -260,3 +260,42 @@ func TestR30RunningCheckKeepsItsTimeout(t *testing.T) {
 	}}
 	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
 }
+
+// R70: an operator's Online of a resource whose Offline still waits for its
+// dependent to go down replaces that Offline: when the dependent is gone,
+// the resource is not taken down (found with
+// -rapid.seed=17284203167642704204 under -race -count=20; the same schedule
+// failed on the code before issue 10's fourth pass). b depends on a; b's
+// Offline takes a second; a is in maintenance, so the model checks that
+// nothing but the operator takes it down. Fixed in Online (supersedeLocked).
+func TestR70LaterOnlineReplacesOfflineWaitingForDependents(t *testing.T) {
+	sc := mScenario{Resources: 2, Layout: layoutAll, Deps: []mEdge{{1, 0}}, Policies: []int{0, 0}, SlowClean: time.Second, Deadlock: 2 * time.Minute, Steps: []mStep{
+		{Kind: mScript, R: 1, Op: resource.OpOffline, Do: doTakeFail, D: time.Second},
+		{Kind: mOnline, R: 1}, // a, then b
+		{Kind: mAdvance, D: time.Nanosecond},
+		{Kind: mMaint, R: 0, N: 1, D: time.Hour},
+		{Kind: mOffline, R: 0}, // waits for b
+		{Kind: mAdvance, D: time.Nanosecond},
+		{Kind: mOnline, R: 0}, // the operator changes its mind
+		{Kind: mAdvance, D: time.Nanosecond},
+		{Kind: mRemove, R: 1, D: time.Hour},
+		{Kind: mAdvance, D: time.Hour},
+	}}
+	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
+}
+
+// R70, R73: the same with OnlineGroup of their group in place of Online.
+func TestR70LaterOnlineGroupReplacesOfflineWaitingForDependents(t *testing.T) {
+	sc := mScenario{Resources: 2, Layout: layoutAll, Deps: []mEdge{{1, 0}}, Policies: []int{0, 0}, SlowClean: time.Second, Deadlock: 2 * time.Minute, Steps: []mStep{
+		{Kind: mScript, R: 1, Op: resource.OpOffline, Do: doTakeFail, D: time.Second},
+		{Kind: mOnline, R: 1},
+		{Kind: mAdvance, D: time.Nanosecond},
+		{Kind: mMaint, R: 0, N: 1, D: time.Hour},
+		{Kind: mOffline, R: 0},
+		{Kind: mAdvance, D: time.Nanosecond},
+		{Kind: mOnlineGroup, R: 0, D: time.Hour},
+		{Kind: mRemove, R: 1, D: time.Hour},
+		{Kind: mAdvance, D: time.Hour},
+	}}
+	synctest.Test(t, func(t *testing.T) { runMScenario(t, sc) })
+}

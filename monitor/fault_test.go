@@ -641,6 +641,11 @@ type mRes struct {
 	maintFail    time.Time                 // it failed in maintenance at this instant (R74)
 	opStartAt    time.Time                 // the operator last asked for it to be started (Online, OnlineGroup, Probe)
 	opStopAt     time.Time                 // the operator last asked for it to be stopped (Offline, OfflineGroup, Terminate, AcceptFailover, Remove)
+	// stopInFlight: the operator's last Offline of it may still be
+	// waiting for its dependents to go down (R70), however long that
+	// takes and whatever rested meanwhile; it ends when it is down or an
+	// operator's Online or OnlineGroup of it came after.
+	stopInFlight bool
 }
 
 // cancel is what cancelling the resource's timers does to the model.
@@ -965,7 +970,7 @@ func (h *mHarness) online(s mStep, r *mRes, before monitor.Status) {
 		return
 	}
 	r.reset() // R31: the operator's Online resets
-	r.opStartAt = time.Now()
+	r.opStartAt, r.stopInFlight = time.Now(), false
 	if waits {
 		for _, x := range upSet {
 			// Each is started (and its wait for dependencies ended, R72)
@@ -994,7 +999,7 @@ func (h *mHarness) offline(s mStep, r *mRes, before monitor.Status) {
 		for _, x := range downSet {
 			x.cancel()
 			x.waitDeps, x.waitSure = false, false // the operator's intent: they stay down
-			x.opStopAt = time.Now()
+			x.opStopAt, x.stopInFlight = time.Now(), true
 		}
 	}
 	h.checkRequest(resource.OpOffline, before, waits, st, err)

@@ -397,6 +397,11 @@ func (m *Monitor) OnlineGroup(ctx context.Context, group string) error {
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	for _, e := range set {
+		m.supersedeLocked(e) // the operator's later command decides, as with Online
+	}
+	m.mu.Unlock()
 	if err := m.onlineOrdered(ctx, set); err != nil {
 		return fmt.Errorf("monitor: online group %q: %w", group, err)
 	}
@@ -412,6 +417,7 @@ func (m *Monitor) OfflineGroup(ctx context.Context, group string) error {
 	}
 	m.mu.Lock()
 	for _, e := range set {
+		m.supersedeLocked(e)
 		e.stopWaitingLocked() // the operator's intent, as with Offline: they stay down (R72)
 	}
 	m.mu.Unlock()
@@ -484,13 +490,30 @@ func sortedNames(set map[string]*entry) []string {
 // dependency work: Monitor.Wait waits for it.
 func (m *Monitor) orchestrate(e *entry, f func(ctx context.Context)) {
 	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(m.life)
 	m.mu.Lock()
-	e.more().orch = done
+	x := e.more()
+	if x.orchCancel != nil {
+		x.orchCancel() // the operator's later command replaces the earlier one's dependency work
+	}
+	x.orch, x.orchCancel = done, cancel
 	m.mu.Unlock()
 	m.wg.Go(func() {
 		defer close(done)
-		f(m.life)
+		defer cancel()
+		f(ctx)
 	})
+}
+
+// supersedeLocked ends the dependency work an earlier Online or Offline of
+// e started, if it still runs: the operator's later command (Online,
+// Offline, OnlineGroup, OfflineGroup) decides — an Online of a resource
+// whose Offline waits for its dependents to go down must not find it taken
+// down when they are. Called with m.mu held.
+func (m *Monitor) supersedeLocked(e *entry) {
+	if e.x != nil && e.x.orchCancel != nil {
+		e.x.orchCancel()
+	}
 }
 
 // dependencyFailed takes the resources that depend on e, transitively,

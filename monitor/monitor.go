@@ -200,6 +200,7 @@ type extra struct {
 	rdeps         []string              // what depends on it
 	waitDeps      bool                  // taken down by a dependency; comes back when its dependencies are Online (R72)
 	orch          chan struct{}         // closed when the dependency work Online or Offline started ends
+	orchCancel    context.CancelFunc    // ends that work: a later Online or Offline of the resource replaces it
 	hangTimers    map[*clock.Timer]bool // R35: one per abandoned call; nil until the first
 	reported      map[string]bool       // deadlocks already reported, by call; nil until the first
 }
@@ -544,6 +545,7 @@ func (m *Monitor) Online(name string) (resource.State, error) {
 		return e.w.State(), fmt.Errorf("monitor: online %q: %w", name, resource.ErrQuarantined)
 	}
 	m.mu.Lock()
+	m.supersedeLocked(e)
 	m.resetLocked(e)
 	down := m.depsDownLocked(e)
 	var set map[string]*entry
@@ -583,6 +585,7 @@ func (m *Monitor) Offline(name string) (resource.State, error) {
 		return e.w.State(), fmt.Errorf("monitor: offline %q: %w", name, resource.ErrQuarantined)
 	}
 	m.mu.Lock()
+	m.supersedeLocked(e)
 	set := m.closureLocked([]string{name}, false)
 	up := false
 	for _, d := range set {
