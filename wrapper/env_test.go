@@ -1,7 +1,6 @@
 package wrapper
 
 import (
-	"context"
 	"runtime"
 	"testing"
 
@@ -9,12 +8,6 @@ import (
 
 	"github.com/resdll/resdll/healthcheck"
 )
-
-type nopRes struct{}
-
-func (nopRes) Online(context.Context) error  { return nil }
-func (nopRes) Offline(context.Context) error { return nil }
-func (nopRes) IsAlive(context.Context) error { return nil }
 
 // Wrappers with the same clock, logger, checker, gate and schema share one
 // env, which the check time-outs put on the checker's heap; the env is
@@ -24,11 +17,11 @@ func TestEnvInternedAndForgotten(t *testing.T) {
 		clk := clock.NewMock()
 		checker := healthcheck.New(healthcheck.Options{Clock: clk})
 		opts := Options{Clock: clk, Checker: checker}
-		w1, err := New(nopRes{}, opts)
+		w1, err := New(healthy{}, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w2, err := New(nopRes{}, opts)
+		w2, err := New(healthy{}, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +31,7 @@ func TestEnvInternedAndForgotten(t *testing.T) {
 		if w1.env.timeouts != checker {
 			t.Fatal("check time-outs are not on the checker's heap")
 		}
-		other, err := New(nopRes{}, Options{Clock: clock.NewMock(), Checker: checker})
+		other, err := New(healthy{}, Options{Clock: clock.NewMock(), Checker: checker})
 		if err != nil {
 			t.Fatal(err)
 		}
