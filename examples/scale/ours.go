@@ -36,16 +36,39 @@ func (r *checkRes) IsAlive(context.Context) error {
 	return noopIsAlive()
 }
 
-type oursChecks struct{ m *monitor.Monitor }
+type oursChecks struct {
+	m *monitor.Monitor
+
+	// The resources' own state, made before the baseline reading
+	// (prepare): the authors' structs, in the order they are added, and
+	// their names.
+	res   []checkRes
+	names []string
+}
+
+func (s *oursChecks) prepare(n int, interval time.Duration, st *checkStats) {
+	s.res = make([]checkRes, n)
+	s.names = make([]string, n)
+	for i := range n {
+		s.res[i] = checkRes{st: st, interval: int64(interval)}
+		s.names[i] = fmt.Sprint("r", i)
+	}
+}
 
 func (s *oursChecks) start(n int, interval time.Duration, st *checkStats) {
+	if len(s.res) != n {
+		s.prepare(n, interval, st)
+	}
 	m, err := monitor.New(monitor.Options{DefaultPolicy: monitor.Policy{Policy: wrapper.Policy{
 		IsAliveInterval: interval, LooksAliveInterval: resource.Never, CheckTimeout: checkTimeout,
 	}}})
 	must(err)
 	s.m = m
+	next := 0 // Add opens one resource at a time, in order
 	typ, err := resource.NewType("noop", nil, func(context.Context, string, properties.Values) (resource.Resource, error) {
-		return &checkRes{st: st, interval: int64(interval)}, nil
+		r := &s.res[next]
+		next++
+		return r, nil
 	})
 	must(err)
 	must(m.RegisterType(typ))
@@ -61,7 +84,7 @@ func (s *oursChecks) start(n int, interval time.Duration, st *checkStats) {
 				time.Sleep(time.Duration(d))
 			}
 		}
-		name := fmt.Sprint("r", i)
+		name := s.names[i]
 		must(m.Add(ctx, monitor.Spec{Name: name, Type: "noop"}))
 		_, err := m.Online(name)
 		must(err)
