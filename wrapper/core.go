@@ -526,14 +526,14 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 	var a acts
 	switch c.phase {
 	case phaseWaiting:
-		err := fmt.Errorf("%v waited %v for an abandoned call to return: %w", c.op, now.Sub(c.opStart), resource.ErrWorkerStuck)
+		err := &lateError{err: resource.ErrWorkerStuck, d: now.Sub(c.opStart), op: c.op, wait: true}
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
 		}
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
-		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.opStart), resource.ErrPendingTimeout)
+		err := &lateError{err: resource.ErrPendingTimeout, d: now.Sub(c.opStart), op: c.op}
 		c.abandon(&a, c.calls.get(c.worker), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
@@ -545,7 +545,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		if k := c.calls.get(c.termCall); k != nil {
 			c.abandon(&a, k, now)
 		}
-		c.endTerminate(&a, now, fmt.Errorf("Terminate did not return within %v: %w", c.timing.terminate, resource.ErrPendingTimeout))
+		c.endTerminate(&a, now, &lateError{err: resource.ErrPendingTimeout, d: c.timing.terminate, op: resource.OpTerminate})
 	}
 	return a
 }
@@ -562,9 +562,10 @@ func (c *core) fail(a *acts, now time.Time, err error) {
 
 // escalate turns a hung Offline into Terminate (R16): with a Terminator it
 // runs under TerminateTimeout; without one the resource is Failed.
-func (c *core) escalate(a *acts, now time.Time, cause error) {
+func (c *core) escalate(a *acts, now time.Time, cause *lateError) {
 	if !c.hasTerminator {
-		c.fail(a, now, fmt.Errorf("%w; the resource has no Terminator", cause))
+		cause.noTerm = true
+		c.fail(a, now, cause)
 		return
 	}
 	c.startTerminate(a, now, termEscalation, cause)

@@ -944,7 +944,7 @@ func (w *Wrapper) stopCallTimeout(r *running) (quiet bool) {
 // with resource.ErrCheckTimeout (R21). Called with w.mu held; releases it.
 func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 	id, op := r.call.id, r.call.op
-	err := fmt.Errorf("%v did not return within %v: %w", op, d, resource.ErrCheckTimeout)
+	err := &lateError{err: resource.ErrCheckTimeout, d: d, op: op}
 	if w.running.get(id) == r {
 		// Set before the call's context is cancelled, so a call that
 		// returns because of the cancel resolves with the time-out.
