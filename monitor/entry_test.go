@@ -71,14 +71,14 @@ func TestIdleEntryHasNoExtra(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		m.mu.Lock()
-		a, b := m.entries["a"].x, m.entries["b"].x
+		a, b := m.entries.get("a").x, m.entries.get("b").x
 		m.mu.Unlock()
 		if a != nil || b != nil {
 			t.Fatalf("after %s: extra state of a %v, of b (its group is its name) %v: want none", s.name, a, b)
 		}
 	}
 	m.mu.Lock()
-	c := m.entries["c"].x
+	c := m.entries.get("c").x
 	m.mu.Unlock()
 	if c == nil || c.group != "g" {
 		t.Errorf("extra state of c (group g) is %+v: want the group", c)

@@ -37,7 +37,7 @@ func (m *Monitor) AddDependency(dependent, dependency string) error {
 }
 
 func (m *Monitor) addDependencyLocked(d *entry, dependency string) error {
-	dep := m.entries[dependency]
+	dep := m.entries.get(dependency)
 	switch {
 	case dep == nil:
 		return fmt.Errorf("monitor: %q depends on %q, which is not hosted: %w", d.name, dependency, ErrDependency)
@@ -64,7 +64,7 @@ func (m *Monitor) pathLocked(from, to string) []string {
 	if from == to {
 		return []string{to}
 	}
-	e := m.entries[from]
+	e := m.entries.get(from)
 	if e == nil {
 		return nil
 	}
@@ -88,7 +88,7 @@ func (m *Monitor) RemoveDependency(dependent, dependency string) error {
 	if d.x != nil {
 		d.x.deps = slices.DeleteFunc(d.x.deps, func(s string) bool { return s == dependency })
 	}
-	if dep := m.entries[dependency]; dep != nil && dep.x != nil {
+	if dep := m.entries.get(dependency); dep != nil && dep.x != nil {
 		dep.x.rdeps = slices.DeleteFunc(dep.x.rdeps, func(s string) bool { return s == dependent })
 		dep.dependents.Store(len(dep.x.rdeps) > 0)
 	}
@@ -109,13 +109,13 @@ func (m *Monitor) Dependencies(name string) ([]string, error) {
 // dependentsLocked returns the hosted resources that depend on name
 // directly.
 func (m *Monitor) dependentsLocked(name string) []*entry {
-	e := m.entries[name]
+	e := m.entries.get(name)
 	if e == nil {
 		return nil
 	}
 	var out []*entry
 	for _, r := range e.rdepsLocked() {
-		if d := m.entries[r]; d != nil && d.w != nil {
+		if d := m.entries.get(r); d != nil && d.w != nil {
 			out = append(out, d)
 		}
 	}
@@ -128,7 +128,7 @@ func (m *Monitor) closureLocked(names []string, up bool) map[string]*entry {
 	set := map[string]*entry{}
 	var visit func(string)
 	visit = func(name string) {
-		e := m.entries[name]
+		e := m.entries.get(name)
 		if e == nil || e.w == nil || set[name] != nil {
 			return
 		}
@@ -199,7 +199,7 @@ func (m *Monitor) levelsLocked(set map[string]*entry, up bool) [][]*entry {
 // R72).
 func (m *Monitor) depsDownLocked(e *entry) bool {
 	for _, dep := range e.depsLocked() {
-		if d := m.entries[dep]; d == nil || d.w == nil || d.w.State() != resource.Online {
+		if d := m.entries.get(dep); d == nil || d.w == nil || d.w.State() != resource.Online {
 			return true
 		}
 	}
@@ -367,7 +367,8 @@ func (m *Monitor) offlineOne(ctx context.Context, e *entry) error {
 // members returns the hosted resources of group.
 func (m *Monitor) membersLocked(group string) map[string]*entry {
 	set := map[string]*entry{}
-	for name, e := range m.entries {
+	for e := range m.entries.all() {
+		name := e.name
 		if e.groupLocked() == group && e.w != nil {
 			set[name] = e
 		}
@@ -447,7 +448,7 @@ func (m *Monitor) Groups() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[string]bool{}
-	for _, e := range m.entries {
+	for e := range m.entries.all() {
 		if e.w != nil {
 			seen[e.groupLocked()] = true
 		}

@@ -149,7 +149,7 @@ type Monitor struct {
 	noWait context.Context
 
 	mu      sync.Mutex // guards entries, closed, private and every entry's policy state
-	entries map[string]*entry
+	entries index      // by name
 	closed  bool
 	private map[string]*properties.Manager // by type name: the private properties (R50–R58)
 
@@ -284,7 +284,6 @@ func New(opts Options) (*Monitor, error) {
 		deadlock: deadlock,
 		jitter:   opts.RestartJitter,
 		rand:     opts.Rand,
-		entries:  make(map[string]*entry),
 		subs:     make(map[*Subscription]struct{}),
 		private:  make(map[string]*properties.Manager),
 		store:    opts.Store,
@@ -349,7 +348,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	case m.closed:
 		m.mu.Unlock()
 		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrShutdown)
-	case m.entries[spec.Name] != nil:
+	case m.entries.get(spec.Name) != nil:
 		m.mu.Unlock()
 		return fmt.Errorf("monitor: add %q: %w", spec.Name, ErrExists)
 	}
@@ -359,7 +358,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 			return fmt.Errorf("monitor: add: %w", err)
 		}
 	}
-	m.entries[spec.Name] = e
+	m.entries.add(e)
 	m.mu.Unlock()
 
 	var w *wrapper.Wrapper
@@ -413,9 +412,9 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 // unlinkLocked removes e from the monitor and from the dependents lists of
 // its dependencies. Called with m.mu held.
 func (m *Monitor) unlinkLocked(e *entry) {
-	delete(m.entries, e.name)
+	m.entries.remove(e.name)
 	for _, dep := range e.depsLocked() {
-		if d := m.entries[dep]; d != nil && d.x != nil {
+		if d := m.entries.get(dep); d != nil && d.x != nil {
 			d.x.rdeps = slices.DeleteFunc(d.x.rdeps, func(s string) bool { return s == e.name })
 			d.dependents.Store(len(d.x.rdeps) > 0)
 		}
@@ -480,7 +479,7 @@ func (m *Monitor) lookupLocked(name string) (*entry, error) {
 	if m.closed {
 		return nil, fmt.Errorf("monitor: %q: %w", name, ErrShutdown)
 	}
-	e := m.entries[name]
+	e := m.entries.get(name)
 	if e == nil || e.w == nil {
 		return nil, fmt.Errorf("monitor: %q: %w", name, ErrNoResource)
 	}
@@ -719,8 +718,9 @@ func (m *Monitor) Control(ctx context.Context, name string, code resource.Contro
 func (m *Monitor) Resources() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	names := make([]string, 0, len(m.entries))
-	for name, e := range m.entries {
+	names := make([]string, 0, m.entries.len())
+	for e := range m.entries.all() {
+		name := e.name
 		if e.w != nil {
 			names = append(names, name)
 		}
@@ -995,7 +995,7 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 	}
 	var members []*entry
 	var requester *entry
-	for _, e := range m.entries {
+	for e := range m.entries.all() {
 		if e.groupLocked() != group || e.w == nil {
 			continue
 		}
@@ -1146,8 +1146,8 @@ func (m *Monitor) status(e *entry) Status {
 // StatusAll returns a snapshot of every resource, sorted by name.
 func (m *Monitor) StatusAll() []Status {
 	m.mu.Lock()
-	entries := make([]*entry, 0, len(m.entries))
-	for _, e := range m.entries {
+	entries := make([]*entry, 0, m.entries.len())
+	for e := range m.entries.all() {
 		if e.w != nil {
 			entries = append(entries, e)
 		}
@@ -1174,8 +1174,8 @@ func (m *Monitor) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	m.closed = true
-	entries := make([]*entry, 0, len(m.entries))
-	for _, e := range m.entries {
+	entries := make([]*entry, 0, m.entries.len())
+	for e := range m.entries.all() {
 		e.removed = true
 		m.cancelTimersLocked(e)
 		if e.w != nil {

@@ -151,7 +151,8 @@ func (m *Monitor) peers(typ, name string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []string
-	for n, e := range m.entries {
+	for e := range m.entries.all() {
+		n := e.name
 		if e.t.Name() == typ && n != name {
 			out = append(out, n)
 		}
