@@ -124,6 +124,7 @@ func (f FailoverState) String() string {
 // concurrent use (R37).
 type Monitor struct {
 	policies intern.Cache[resolved] // resources with one policy share it
+	classes  intern.Cache[class]    // and the resources of one type with it (entry.cls)
 	clock    clock.Clock
 	logger   *slog.Logger
 	types    *resource.Registry
@@ -162,20 +163,46 @@ type Monitor struct {
 // 100 000); what only a resource that failed, hung or waits, or one with
 // dependencies, dependents or a group of another name needs is in x.
 type entry struct {
-	m    *Monitor // its host: e is its wrapper's Observer (see Event)
 	name string
-	t    *resource.Type // its type: t.Name() is the Spec's Type
-	w    *wrapper.Wrapper
+	// cls is its monitor, its type and its policy. Replaced (a new policy)
+	// under Monitor.mu, never changed; read without the lock for the
+	// monitor and the type, which no replacement changes.
+	cls atomic.Pointer[class]
+	w   *wrapper.Wrapper
 
 	// Guarded by Monitor.mu.
-	policy  *resolved // shared by the resources with the same policy (Monitor.policies); replaced, never changed
-	x       *extra    // nil until needed (more), then kept
+	x       *extra // nil until needed (more), then kept
 	removed bool
 
 	// dependents is len(x.rdeps) > 0, written with them under Monitor.mu and
 	// read without it: the failure and Online paths of a resource nothing
 	// depends on (most) skip the dependency work and the lock (R72).
 	dependents atomic.Bool
+}
+
+// class is what the resources of one type under one policy share: their
+// host, their type and their resolved policy. Interned (Monitor.classes),
+// so that an entry holds one word where it held three (issue 10).
+type class struct {
+	m      *Monitor       // the host: an entry is its wrapper's Observer (see Event)
+	t      *resource.Type // t.Name() is the Spec's Type
+	policy *resolved      // shared by the resources with the same policy (Monitor.policies); nil until Add resolved it
+}
+
+// host returns e's monitor.
+func (e *entry) host() *Monitor { return e.cls.Load().m }
+
+// typ returns e's resource type.
+func (e *entry) typ() *resource.Type { return e.cls.Load().t }
+
+// pol returns e's resolved policy. Called with Monitor.mu held, or for a
+// hosted resource (e.w set), whose policy is never nil.
+func (e *entry) pol() *resolved { return e.cls.Load().policy }
+
+// setPolicy gives e the policy res. Called with Monitor.mu held, or by Add
+// before e's wrapper exists.
+func (m *Monitor) setPolicy(e *entry, res resolved) {
+	e.cls.Store(m.classes.Get(class{m: m, t: e.typ(), policy: m.policies.Get(res)}))
 }
 
 // extra is the part of an entry that an idle resource that never failed
@@ -218,9 +245,9 @@ func (e *entry) more() *extra {
 // itself, which knows its monitor, so the three callbacks cost no
 // allocation per resource (issue 10: method values cost 16 bytes each,
 // closures 24).
-func (e *entry) Event(ev resource.Event)               { e.m.onEvent(e, ev) }
-func (e *entry) Abandoned(_ resource.Op, at time.Time) { e.m.onAbandon(e, at) }
-func (e *entry) Returned(resource.Op)                  { e.m.onReturn(e) }
+func (e *entry) Event(ev resource.Event)               { e.host().onEvent(e, ev) }
+func (e *entry) Abandoned(_ resource.Op, at time.Time) { e.host().onAbandon(e, at) }
+func (e *entry) Returned(resource.Op)                  { e.host().onReturn(e) }
 
 // groupLocked returns e's group (R71). Called with m.mu held.
 func (e *entry) groupLocked() string {
@@ -337,7 +364,8 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 	if _, err := spec.Policy.resolve(); err != nil {
 		return fmt.Errorf("monitor: add %q: Policy.%w", spec.Name, err)
 	}
-	e := &entry{m: m, name: spec.Name, t: typ}
+	e := &entry{name: spec.Name}
+	e.cls.Store(m.classes.Get(class{m: m, t: typ}))
 	if spec.Group != "" && spec.Group != spec.Name {
 		e.more().group = spec.Group // the default, its name, needs no extra
 	}
@@ -370,7 +398,7 @@ func (m *Monitor) Add(ctx context.Context, spec Spec) error {
 		res, err = pol.resolve()
 	}
 	if err == nil {
-		e.policy = m.policies.Get(res)
+		m.setPolicy(e, res)
 		r, release, err = typ.Open(ctx, spec.Name, vals)
 	}
 	if err == nil {
@@ -462,7 +490,7 @@ func (m *Monitor) Remove(ctx context.Context, name string) error {
 // no longer a resource of the cluster.
 func (m *Monitor) forget(ctx context.Context, e *entry) error {
 	var errs []error
-	if mgr, err := m.privateManager(e.t); err != nil {
+	if mgr, err := m.privateManager(e.typ()); err != nil {
 		errs = append(errs, err)
 	} else if err := mgr.Delete(ctx, e.name); err != nil {
 		errs = append(errs, err)
@@ -692,7 +720,7 @@ func (m *Monitor) Policy(name string) (Policy, error) {
 	if err != nil {
 		return Policy{}, err
 	}
-	return e.policy.shown(), nil
+	return e.pol().shown(), nil
 }
 
 // Control handles a control code for a resource (R51): the property codes
@@ -784,14 +812,14 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 		x.waitDeps = true
 		v = stayFailed
 	} else {
-		x.failures, v = decide(*e.policy, x.failures, x.restarts, now)
+		x.failures, v = decide(*e.pol(), x.failures, x.restarts, now)
 	}
 	c = cleanUp{e: e, err: ev.Err, gen: x.gen, v: v, done: make(chan struct{})}
 	x.cleanup = c.done
 	nFailures := len(x.failures)
 	switch v {
 	case restartLater:
-		delay := e.policy.RestartDelay
+		delay := e.pol().RestartDelay
 		if m.jitter > 0 {
 			delay += time.Duration(m.rand(int64(m.jitter)))
 		}
@@ -806,7 +834,7 @@ func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
 		m.armLocked(e, delay, func() { m.restart(e, gen, done) })
 	case retryLater:
 		gen, done := c.gen, c.done
-		m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, done) })
+		m.armLocked(e, e.pol().RetryPeriodOnFailure, func() { m.retry(e, gen, done) })
 	}
 	m.mu.Unlock()
 	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
@@ -917,7 +945,7 @@ func (m *Monitor) restartNow(e *entry, gen uint64) {
 		return
 	}
 	now := m.clock.Now()
-	x.restarts = record(prune(x.restarts, now, e.policy.RestartPeriod), now)
+	x.restarts = record(prune(x.restarts, now, e.pol().RestartPeriod), now)
 	m.mu.Unlock()
 	if m.logger.Enabled(context.Background(), slog.LevelInfo) {
 		m.logger.Info("restarting", "resource", e.name)
@@ -1020,9 +1048,9 @@ func (m *Monitor) answer(group string, to FailoverState) ([]*entry, *entry, erro
 		m.cancelTimersLocked(e)
 		// R34: a declined request is retried, but only for a resource still
 		// Failed: one the operator took offline meanwhile stays down.
-		if to == FailoverDeclined && e.policy.RetryPeriodOnFailure != resource.Never && e.w.State() == resource.Failed {
+		if to == FailoverDeclined && e.pol().RetryPeriodOnFailure != resource.Never && e.w.State() == resource.Failed {
 			gen, cleanup := x.gen, x.cleanup
-			m.armLocked(e, e.policy.RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
+			m.armLocked(e, e.pol().RetryPeriodOnFailure, func() { m.retry(e, gen, cleanup) })
 		}
 	}
 	return members, requester, nil
@@ -1132,12 +1160,12 @@ func (m *Monitor) status(e *entry) Status {
 	q := m.quarantined(e)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := Status{Status: ws, Type: e.t.Name(), Group: e.groupLocked(), Quarantined: q}
+	st := Status{Status: ws, Type: e.typ().Name(), Group: e.groupLocked(), Quarantined: q}
 	if x := e.x; x != nil {
 		now := m.clock.Now()
-		st.Failures = inWindow(x.failures, now, e.policy.RestartPeriod)
+		st.Failures = inWindow(x.failures, now, e.pol().RestartPeriod)
 		st.LastFailure, st.LastFailureAt = x.lastFailure, x.lastFailureAt
-		st.Restarts = inWindow(x.restarts, now, e.policy.RestartPeriod)
+		st.Restarts = inWindow(x.restarts, now, e.pol().RestartPeriod)
 		st.NextRestart, st.Failover = x.nextRestart, x.failover
 	}
 	return st

@@ -153,7 +153,7 @@ func (m *Monitor) peers(typ, name string) []string {
 	var out []string
 	for e := range m.entries.all() {
 		n := e.name
-		if e.t.Name() == typ && n != name {
+		if e.typ().Name() == typ && n != name {
 			out = append(out, n)
 		}
 	}
@@ -240,7 +240,7 @@ func (m *Monitor) controlProperties(ctx context.Context, e *entry, code resource
 		})
 		return out, true, err
 	}
-	mgr, err := m.privateManager(e.t)
+	mgr, err := m.privateManager(e.typ())
 	if err != nil {
 		return nil, true, err
 	}
@@ -283,7 +283,7 @@ func (m *Monitor) applyPolicy(e *entry, p Policy) error {
 		return err
 	}
 	m.mu.Lock()
-	e.policy = m.policies.Get(res)
+	m.setPolicy(e, res)
 	m.mu.Unlock()
 	return nil
 }
@@ -296,7 +296,7 @@ func (m *Monitor) Drift(ctx context.Context, name string) ([]properties.Differen
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := m.privateManager(e.t)
+	mgr, err := m.privateManager(e.typ())
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (m *Monitor) Reconcile(ctx context.Context, name string, dir properties.Dir
 	if err != nil {
 		return properties.SetResult{}, err
 	}
-	mgr, err := m.privateManager(e.t)
+	mgr, err := m.privateManager(e.typ())
 	if err != nil {
 		return properties.SetResult{}, err
 	}
@@ -328,7 +328,7 @@ func (m *Monitor) SetProperties(ctx context.Context, name string, update propert
 	if err != nil {
 		return properties.SetResult{}, err
 	}
-	mgr, err := m.privateManager(e.t)
+	mgr, err := m.privateManager(e.typ())
 	if err != nil {
 		return properties.SetResult{}, err
 	}
