@@ -121,20 +121,26 @@ type timing struct {
 // checkResult is a cached health-check outcome (R22).
 type checkResult struct {
 	err error
-	at  time.Time
+	at  stamp // zero when none came
 }
 
 // core is the wrapper's state. Only the shell calls it, with the wrapper's
-// lock held.
+// lock held. Its instants are stamps of env's epoch; they leave it as the
+// time.Time they came in as.
 type core struct {
+	// env is the wrapper's (the shell's: its clock, checker, ...), here
+	// for its epoch, which the core's stamps count from: one pointer
+	// serves both (issue 10: bytes per resource). The core reads nothing
+	// else of it.
+	env    *env
 	name   string
 	timing *timing // the policy's; replaced by SetPolicy, never changed
 	seq    uint64  // last event's sequence number (R4)
 
 	// The pending operation.
-	opStart  time.Time
-	worker   callID // the operation's worker in phaseRunning
-	deadline time.Time
+	opStart  stamp
+	worker   callID    // the operation's worker in phaseRunning
+	deadline stamp     // while armed
 	gen      uint64    // generation of the armed deadline; a fire with another is stale
 	termCall callID    // the Terminator's call, 0 when none runs for the phase
 	lastErr  error     // the last completed operation's error (R10)
@@ -222,6 +228,15 @@ func (c *core) setCloseErr(err error) {
 	if e := c.errsFor(err); e != nil {
 		e.close = err
 	}
+}
+
+// deadlineTime returns the armed deadline.
+func (c *core) deadlineTime() time.Time { return c.env.timeOf(c.deadline) }
+
+// checkStatus returns the cached result of op's checks (R22).
+func (c *core) checkStatus(op resource.Op) CheckStatus {
+	r := c.results.get(op)
+	return CheckStatus{Err: r.err, At: c.env.timeOf(r.at)}
 }
 
 // checkResults caches the last result of each kind of check (R22); the zero
@@ -314,9 +329,9 @@ func (s *callSet) len() int {
 // empty reports whether no call runs.
 func (s *callSet) empty() bool { return s.head == nil }
 
-func newCore(name string, t *timing, hasTerminator, hasCloser bool) core {
+func newCore(name string, e *env, t *timing, hasTerminator, hasCloser bool) core {
 	return core{
-		name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
+		env: e, name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
 		state: resource.Offline, // R2: a new wrapper starts Offline with no event
 	}
 }
@@ -413,7 +428,7 @@ func (c *core) blocked() bool {
 
 func (c *core) arm(a *acts, at time.Time) {
 	c.gen++
-	c.deadline, c.armed = at, true
+	c.deadline, c.armed = c.env.stampOf(at), true
 	a.add(action{kind: actArm, at: at, gen: c.gen})
 }
 
@@ -469,7 +484,7 @@ func (c *core) request(op resource.Op, now time.Time) (acts, error) {
 	}
 	c.probe = 0 // a Probe result that comes in later is stale (R7)
 	c.move(&a, now, in, op, nil, false)
-	c.op, c.opStart, c.exempt = op, now, false
+	c.op, c.opStart, c.exempt = op, c.env.stampOf(now), false
 	if c.gated {
 		// R39: the pending state shows at once; the deadline starts when
 		// the host admits the operation.
@@ -491,7 +506,7 @@ func (c *core) admitted(token uint64, now time.Time) acts {
 		return a
 	}
 	c.slot = true
-	c.opStart = now
+	c.opStart = c.env.stampOf(now)
 	c.begin(&a, now)
 	return a
 }
@@ -526,14 +541,14 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 	var a acts
 	switch c.phase {
 	case phaseWaiting:
-		err := fmt.Errorf("%v waited %v for an abandoned call to return: %w", c.op, now.Sub(c.opStart), resource.ErrWorkerStuck)
+		err := fmt.Errorf("%v waited %v for an abandoned call to return: %w", c.op, now.Sub(c.env.timeOf(c.opStart)), resource.ErrWorkerStuck)
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
 		}
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
-		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.opStart), resource.ErrPendingTimeout)
+		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.env.timeOf(c.opStart)), resource.ErrPendingTimeout)
 		c.abandon(&a, c.calls.get(c.worker), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
@@ -725,7 +740,7 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 	case counts && k.lane == laneMain && id == c.worker && c.phase == phaseRunning:
 		c.workerDone(&a, now, err)
 	case counts && k.lane == laneCheck:
-		c.results.set(k.op, checkResult{err: err, at: now})
+		c.results.set(k.op, checkResult{err: err, at: c.env.stampOf(now)})
 		if err != nil && c.maintenance {
 			c.setMaintErr(err)
 		}
@@ -761,11 +776,11 @@ func (c *core) progress(id callID, now time.Time) acts {
 	}
 	at := now.Add(c.timing.pending)
 	if c.timing.maxPend != resource.Never {
-		if limit := c.opStart.Add(c.timing.maxPend); at.After(limit) {
+		if limit := c.env.timeOf(c.opStart).Add(c.timing.maxPend); at.After(limit) {
 			at = limit
 		}
 	}
-	if c.armed && !at.After(c.deadline) {
+	if c.armed && !at.After(c.deadlineTime()) {
 		return nil
 	}
 	var a acts
@@ -797,7 +812,7 @@ func (c *core) latch(op resource.Op, err error, period uint64, now time.Time) ac
 	if c.maintenance {
 		c.setMaintErr(err)
 		if op == resource.OpReport {
-			c.results.set(resource.OpIsAlive, checkResult{err: err, at: now})
+			c.results.set(resource.OpIsAlive, checkResult{err: err, at: c.env.stampOf(now)})
 		}
 		return nil
 	}
@@ -911,7 +926,7 @@ func (c *core) checkTimedOut(id callID, err error, now time.Time) acts {
 	}
 	probe := c.probe
 	if k.lane == laneCheck {
-		c.results.set(k.op, checkResult{err: err, at: now})
+		c.results.set(k.op, checkResult{err: err, at: c.env.stampOf(now)})
 		if c.maintenance {
 			c.setMaintErr(err)
 		}
