@@ -143,8 +143,7 @@ type core struct {
 	deadline stamp     // while armed
 	gen      uint64    // generation of the armed deadline; a fire with another is stale
 	termCall callID    // the Terminator's call, 0 when none runs for the phase
-	lastErr  error     // the last completed operation's error (R10)
-	errs     *coreErrs // the rarer errors; nil while all are nil
+	errs     *coreErrs // the errors; nil while all are nil
 
 	period  uint64       // online periods so far; the current one while Online (R21)
 	results checkResults // R22
@@ -174,9 +173,12 @@ type core struct {
 	closed        bool       // the resource's Close has run (or there is none)
 }
 
-// coreErrs are the core's rarer errors, behind one pointer that stays nil
-// while they are all nil (issue 10: bytes per resource).
+// coreErrs are the core's errors, behind one pointer that stays nil while
+// they are all nil (issue 10: bytes per resource): a resource whose
+// operations and checks succeed has none, and most resources at rest are
+// that.
 type coreErrs struct {
+	last     error // the last completed operation's error (R10)
 	lastTerm error // the last Terminator's error (R17)
 	maint    error // R74: the last failure seen in maintenance
 	close    error // what the resource's Close returned (R19)
@@ -189,6 +191,14 @@ func (c *core) errsFor(err error) *coreErrs {
 		c.errs = new(coreErrs)
 	}
 	return c.errs
+}
+
+// lastErr returns the last completed operation's error (R10).
+func (c *core) lastErr() error {
+	if c.errs == nil {
+		return nil
+	}
+	return c.errs.last
 }
 
 func (c *core) lastTermErr() error {
@@ -210,6 +220,12 @@ func (c *core) closeErr() error {
 		return nil
 	}
 	return c.errs.close
+}
+
+func (c *core) setLastErr(err error) {
+	if e := c.errsFor(err); e != nil {
+		e.last = err
+	}
 }
 
 func (c *core) setLastTermErr(err error) {
@@ -448,7 +464,7 @@ func (c *core) busy() bool { return c.phase != phaseIdle }
 func (c *core) settle(a *acts, err error) {
 	c.disarm(a)
 	c.phase, c.op, c.worker, c.exempt, c.term, c.termCall = phaseIdle, resource.OpNone, 0, false, 0, 0
-	c.lastErr = err
+	c.setLastErr(err)
 	if c.slot {
 		c.slot = false
 		a.add(action{kind: actLeave})
@@ -594,7 +610,7 @@ func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause erro
 		}
 	}
 	if why == termEscalation {
-		c.lastErr = cause
+		c.setLastErr(cause)
 	}
 	if c.hasTerminator {
 		k := c.newCall(resource.OpTerminate, laneTerminate, now)
@@ -617,7 +633,7 @@ func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	switch c.term {
 	case termEscalation:
 		if err != nil {
-			cause := c.lastErr
+			cause := c.lastErr()
 			c.move(a, now, resource.InputFailed, resource.OpOffline, errors.Join(cause, err), false)
 			c.settle(a, errors.Join(cause, err))
 			return
@@ -627,9 +643,9 @@ func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	case termCaller:
 		// R17: the Terminator's error never changes the outcome.
 		c.move(a, now, resource.InputTerminate, resource.OpTerminate, nil, true)
-		c.settle(a, c.lastErr)
+		c.settle(a, c.lastErr())
 	case termClose:
-		c.settle(a, c.lastErr)
+		c.settle(a, c.lastErr())
 		c.maybeClose(a, now)
 	}
 }
@@ -649,7 +665,7 @@ func (c *core) terminate(now time.Time) (acts, bool, error) {
 		return nil, false, nil // R17: nothing to do, nothing emitted
 	}
 	if c.phase != phaseIdle {
-		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
+		c.setLastErr(fmt.Errorf("%v: %w", c.op, resource.ErrTerminated))
 	}
 	c.probe = 0 // Terminate decides; a Probe result that comes in later is stale
 	c.stopChecks(&a, now)
@@ -676,7 +692,7 @@ func (c *core) close(now time.Time) (acts, error) {
 	}
 	var a acts
 	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning {
-		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
+		c.setLastErr(fmt.Errorf("%v: %w", c.op, resource.ErrTerminated))
 	}
 	needTerminate := c.state != resource.Offline || c.blocked()
 	terminating := c.phase == phaseTerminating
@@ -694,7 +710,7 @@ func (c *core) close(now time.Time) (acts, error) {
 		c.startTerminate(&a, now, termClose, nil)
 	default:
 		if c.phase != phaseIdle {
-			c.settle(&a, c.lastErr)
+			c.settle(&a, c.lastErr())
 		}
 		c.maybeClose(&a, now)
 	}

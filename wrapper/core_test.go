@@ -638,7 +638,7 @@ type coreSnapshot struct {
 }
 
 func snapCore(c *core) coreSnapshot {
-	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, c.calls.len(), c.nextID, c.checking, c.lastErr, c.closing, c.closed}
+	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, c.calls.len(), c.nextID, c.checking, c.lastErr(), c.closing, c.closed}
 }
 
 // TestCoreRequest checks Online and Offline from every state: a start, a
@@ -748,7 +748,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 				t.Fatal("the worker's return does not count")
 			}
 			wantActs(t, a, "checks-on", "emit OnlinePending→Online Online", "disarm", "settled")
-			wantErr(t, "lastErr", h.c.lastErr)
+			wantErr(t, "lastErr", h.c.lastErr())
 			if e := oneEvent(t, a, resource.StateChanged); e.Err != nil || e.Forced || !e.Time.Equal(t0.Add(3*time.Second)) {
 				t.Fatalf("event %+v", e)
 			}
@@ -758,7 +758,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 			a, _ := h.done(1, errBoom)
 			wantActs(t, a, "emit OnlinePending→Failed Online", "disarm", "settled")
 			wantErr(t, "event", oneEvent(t, a, resource.StateChanged).Err, errBoom)
-			wantErr(t, "lastErr", h.c.lastErr, errBoom)
+			wantErr(t, "lastErr", h.c.lastErr(), errBoom)
 		}},
 		{"R11: Online times out, the worker is cancelled and abandoned", func(t *testing.T, h *harness) {
 			h.mustRequest(resource.OpOnline)
@@ -767,7 +767,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 			wantActs(t, a, "cancel Online#1", "emit OnlinePending→Failed Online", "settled")
 			e := oneEvent(t, a, resource.StateChanged)
 			wantErr(t, "event", e.Err, resource.ErrPendingTimeout)
-			wantErr(t, "lastErr", h.c.lastErr, resource.ErrPendingTimeout)
+			wantErr(t, "lastErr", h.c.lastErr(), resource.ErrPendingTimeout)
 			if !e.Time.Equal(t0.Add(tPend)) {
 				t.Fatalf("event at %v", e.Time)
 			}
@@ -1043,7 +1043,7 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 		a := h.fire()
 		wantActs(t, a, "emit OnlinePending→Failed Online", "settled")
 		wantErr(t, "event", oneEvent(t, a, resource.StateChanged).Err, resource.ErrWorkerStuck)
-		wantErr(t, "lastErr", h.c.lastErr, resource.ErrWorkerStuck)
+		wantErr(t, "lastErr", h.c.lastErr(), resource.ErrWorkerStuck)
 		a, _ = h.done(1, nil)
 		wantActs(t, a) // nothing starts any more
 	})
@@ -1053,7 +1053,7 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 		h.advance(tPend)
 		a := h.fire()
 		wantActs(t, a, "start Terminate#2", "arm 25s")
-		wantErr(t, "lastErr", h.c.lastErr, resource.ErrWorkerStuck)
+		wantErr(t, "lastErr", h.c.lastErr(), resource.ErrWorkerStuck)
 		h.advance(time.Second)
 		a, _ = h.done(2, nil)
 		wantActs(t, a, "disarm", "emit Terminated", "emit OfflinePending→Offline Offline forced", "settled")
@@ -1150,7 +1150,7 @@ func TestCoreEscalation(t *testing.T) {
 			wantErr(t, "Terminated", oneEvent(t, a, resource.Terminated).Err, r.term0...)
 			e := oneEvent(t, a, resource.StateChanged)
 			wantErr(t, "state event", e.Err, r.errs...)
-			wantErr(t, "lastErr", h.c.lastErr, r.errs...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.errs...)
 			if h.c.state != r.state || e.Forced != r.forced || e.Op != resource.OpOffline {
 				t.Fatalf("%v, event %v", h.c.state, e)
 			}
@@ -1299,7 +1299,7 @@ func TestCoreTerminate(t *testing.T) {
 			if h.c.state != r.state || h.c.busy() {
 				t.Fatalf("%v, busy %v; want %v", h.c.state, h.c.busy(), r.state)
 			}
-			wantErr(t, "lastErr", h.c.lastErr, r.last...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.last...)
 			// R17: one Terminated event, carrying the Terminator's error.
 			for _, e := range eventsOf(a) {
 				if e.Kind == resource.Terminated && (e.Op != resource.OpTerminate || e.Err != h.c.lastTermErr()) {
@@ -1328,7 +1328,7 @@ func TestCoreTerminate(t *testing.T) {
 		wantErr(t, "Terminated", oneEvent(t, a, resource.Terminated).Err, errTerm)
 		wantErr(t, "state event", oneEvent(t, a, resource.StateChanged).Err)
 		wantErr(t, "lastTermErr", h.c.lastTermErr(), errTerm)
-		wantErr(t, "lastErr", h.c.lastErr)
+		wantErr(t, "lastErr", h.c.lastErr())
 	})
 }
 
@@ -1424,7 +1424,7 @@ func TestCoreClose(t *testing.T) {
 			if countKind(h.log, actClosed) != 1 || !h.c.closed || h.c.calls.len() > 0 {
 				t.Fatalf("closed %d times, %d calls run", countKind(h.log, actClosed), h.c.calls.len())
 			}
-			wantErr(t, "lastErr", h.c.lastErr, r.last...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.last...)
 			// R18: a second Close is a no-op; every entry point is closed.
 			if a, err := h.close(); len(a) > 0 || err != nil {
 				t.Fatalf("second close: %q, %v", actStrings(a), err)

@@ -455,7 +455,7 @@ func (w *Wrapper) exec(a acts) (later steps) {
 			}
 		case actSettled:
 			if s := w.settledLocked(); s != nil { // somebody waits
-				s.err = w.core.lastErr
+				s.err = w.core.lastErr()
 				w.rare.settled = nil
 				later.add(s.close) // after the events are out: Wait returns after them
 			}
@@ -839,7 +839,7 @@ func (w *Wrapper) request(op resource.Op) (resource.State, error) {
 func (w *Wrapper) Wait(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.core.busy() {
-		err := w.core.lastErr
+		err := w.core.lastErr()
 		w.mu.Unlock()
 		return err
 	}
@@ -1365,7 +1365,7 @@ func (w *Wrapper) Status() Status {
 	c := w.core
 	s := Status{
 		Name: w.core.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
-		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr(),
+		LastErr: c.lastErr(), Maintenance: c.maintenance, MaintErr: c.maintErr(),
 	}
 	for _, k := range c.abandoned() {
 		s.Abandoned++
