@@ -49,7 +49,7 @@ type Wrapper struct {
 	reg        healthcheck.Registration // while checking
 	rare       *rare                    // made when first needed
 	props      properties.Values        // the current property values (R58)
-	outbox     []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
+	outbox     *outbox                  // events not yet delivered; nil when none
 	propsDirty bool                     // new values the resource has not been told of yet
 	delivering bool                     // a goroutine is draining outbox
 }
@@ -501,7 +501,10 @@ func (w *Wrapper) execArm(x *action) {
 }
 
 func (w *Wrapper) execEmit(ev *resource.Event) {
-	w.outbox = append(w.outbox, ev) // the core's own copy: no second one per event (issue 10)
+	if w.outbox == nil {
+		w.outbox = outboxes.Get().(*outbox)
+	}
+	w.outbox.evs = append(w.outbox.evs, ev) // the core's own copy: no second one per event (issue 10)
 	if ev.Err != nil {
 		w.log(slog.LevelInfo, "event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
 	}
@@ -577,20 +580,44 @@ func (w *Wrapper) input(f func(now time.Time) acts) {
 // time, never under the lock (R4).
 func (w *Wrapper) deliver() {
 	w.mu.Lock()
-	if w.delivering || len(w.outbox) == 0 {
+	if w.delivering || w.outbox == nil {
 		w.mu.Unlock()
 		return
 	}
 	w.delivering = true
-	for len(w.outbox) > 0 {
-		evs := w.outbox
+	for w.outbox != nil {
+		box := w.outbox
 		w.outbox = nil
 		w.mu.Unlock()
-		w.sinkAll(evs)
+		w.sinkAll(box.evs)
+		box.put()
 		w.mu.Lock()
 	}
 	w.delivering = false
 	w.mu.Unlock()
+}
+
+// outbox is the events a wrapper has not delivered yet, in sequence order;
+// each emitted once and not changed after. A wrapper has one only while it
+// has such events: an idle one keeps a nil pointer, not a slice (issue 10:
+// bytes per resource), and the boxes, with their arrays, are used again.
+type outbox struct{ evs []*resource.Event }
+
+// outboxes holds the emptied outboxes, for the next events of any wrapper.
+var outboxes = sync.Pool{New: func() any { return new(outbox) }}
+
+// maxKeptOutbox is the most events an outbox kept for reuse has room for:
+// a burst's large array is let go.
+const maxKeptOutbox = 64
+
+// put empties b, which nothing else reaches, and keeps it for reuse.
+func (b *outbox) put() {
+	if cap(b.evs) > maxKeptOutbox {
+		return
+	}
+	clear(b.evs) // the delivered events are not kept alive
+	b.evs = b.evs[:0]
+	outboxes.Put(b)
 }
 
 // sinkAll hands evs to the sink. If the sink panics, delivery is handed
