@@ -137,12 +137,14 @@ type core struct {
 	timing *timing // the policy's; replaced by SetPolicy, never changed
 	seq    uint64  // last event's sequence number (R4)
 
-	// The pending operation.
+	// The pending operation. opCall is its worker in phaseRunning and its
+	// Terminator (0 when none runs) in phaseTerminating, and is read in
+	// no other phase: one field for the two, which never run for one
+	// phase (issue 10: bytes per resource).
 	opStart  stamp
-	worker   callID    // the operation's worker in phaseRunning
+	opCall   callID
 	deadline stamp     // while armed
 	gen      uint64    // generation of the armed deadline; a fire with another is stale
-	termCall callID    // the Terminator's call, 0 when none runs for the phase
 	errs     *coreErrs // the errors; nil while all are nil
 
 	period  uint64       // online periods so far; the current one while Online (R21)
@@ -463,7 +465,7 @@ func (c *core) busy() bool { return c.phase != phaseIdle }
 // settle ends the pending operation with err.
 func (c *core) settle(a *acts, err error) {
 	c.disarm(a)
-	c.phase, c.op, c.worker, c.exempt, c.term, c.termCall = phaseIdle, resource.OpNone, 0, false, 0, 0
+	c.phase, c.op, c.opCall, c.exempt, c.term = phaseIdle, resource.OpNone, 0, false, 0
 	c.setLastErr(err)
 	if c.slot {
 		c.slot = false
@@ -544,7 +546,7 @@ func (c *core) maybeStart(a *acts, now time.Time) {
 		return
 	}
 	k := c.newCall(c.op, laneMain, now)
-	c.phase, c.worker = phaseRunning, k.id
+	c.phase, c.opCall = phaseRunning, k.id
 	a.add(action{kind: actStart, call: k})
 }
 
@@ -565,7 +567,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
 		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.env.timeOf(c.opStart)), resource.ErrPendingTimeout)
-		c.abandon(&a, c.calls.get(c.worker), now) // R11
+		c.abandon(&a, c.calls.get(c.opCall), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
@@ -573,7 +575,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		c.fail(&a, now, err)
 	case phaseTerminating:
 		// The Terminator did not return within TerminateTimeout.
-		if k := c.calls.get(c.termCall); k != nil {
+		if k := c.calls.get(c.opCall); k != nil {
 			c.abandon(&a, k, now)
 		}
 		c.endTerminate(&a, now, fmt.Errorf("Terminate did not return within %v: %w", c.timing.terminate, resource.ErrPendingTimeout))
@@ -583,7 +585,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 
 // fail ends the pending operation in Failed.
 func (c *core) fail(a *acts, now time.Time, err error) {
-	if w := c.calls.get(c.worker); w != nil && c.phase == phaseRunning {
+	if w := c.calls.get(c.opCall); w != nil && c.phase == phaseRunning {
 		c.abandon(a, w, now)
 	}
 	op := c.op
@@ -603,7 +605,7 @@ func (c *core) escalate(a *acts, now time.Time, cause error) {
 
 func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause error) {
 	c.disarm(a)
-	c.phase, c.term, c.termCall, c.exempt = phaseTerminating, why, 0, false
+	c.phase, c.term, c.opCall, c.exempt = phaseTerminating, why, 0, false
 	for k := range c.calls.all() {
 		if k.lane != laneControl {
 			c.abandon(a, k, now) // R5: the Terminator runs only beside abandoned calls
@@ -614,7 +616,7 @@ func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause erro
 	}
 	if c.hasTerminator {
 		k := c.newCall(resource.OpTerminate, laneTerminate, now)
-		c.termCall = k.id
+		c.opCall = k.id
 		a.add(action{kind: actStart, call: k})
 		if c.timing.terminate != resource.Never {
 			c.arm(a, now.Add(c.timing.terminate))
@@ -749,11 +751,11 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 		c.setCloseErr(err)
 		a.add(action{kind: actClosed})
 		return a, true
-	case k.lane == laneTerminate && id == c.termCall && c.phase == phaseTerminating:
+	case k.lane == laneTerminate && id == c.opCall && c.phase == phaseTerminating:
 		c.endTerminate(&a, now, err)
 	case k.lane == laneTerminate && k.abandoned:
 		// A Terminator that timed out returned at last.
-	case counts && k.lane == laneMain && id == c.worker && c.phase == phaseRunning:
+	case counts && k.lane == laneMain && id == c.opCall && c.phase == phaseRunning:
 		c.workerDone(&a, now, err)
 	case counts && k.lane == laneCheck:
 		c.results.set(k.op, checkResult{err: err, at: c.env.stampOf(now)})
@@ -787,7 +789,7 @@ func (c *core) workerDone(a *acts, now time.Time, err error) {
 
 // progress pushes the deadline out (R13).
 func (c *core) progress(id callID, now time.Time) acts {
-	if c.phase != phaseRunning || id != c.worker || c.exempt || c.timing.pending == resource.Never {
+	if c.phase != phaseRunning || id != c.opCall || c.exempt || c.timing.pending == resource.Never {
 		return nil
 	}
 	at := now.Add(c.timing.pending)
@@ -807,7 +809,7 @@ func (c *core) progress(id callID, now time.Time) acts {
 // waitWithoutTimeout disarms the deadline for the rest of the operation
 // (R12).
 func (c *core) waitWithoutTimeout(id callID) acts {
-	if c.phase != phaseRunning || id != c.worker {
+	if c.phase != phaseRunning || id != c.opCall {
 		return nil
 	}
 	var a acts

@@ -255,13 +255,13 @@ func coreInvariants(c *core) error {
 		}
 	}
 	if c.phase == phaseRunning {
-		if k := c.calls.get(c.worker); k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
-			return fmt.Errorf("running, and the worker %d is %+v", c.worker, k)
+		if k := c.calls.get(c.opCall); k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
+			return fmt.Errorf("running, and the worker %d is %+v", c.opCall, k)
 		}
 	}
 	if c.phase == phaseTerminating {
-		if k := c.calls.get(c.termCall); k == nil || k.lane != laneTerminate || k.abandoned {
-			return fmt.Errorf("terminating, and the Terminator %d is %+v", c.termCall, k)
+		if k := c.calls.get(c.opCall); k == nil || k.lane != laneTerminate || k.abandoned {
+			return fmt.Errorf("terminating, and the Terminator %d is %+v", c.opCall, k)
 		}
 	}
 	if c.armed && (c.phase == phaseIdle || (c.exempt && c.phase != phaseTerminating)) {
@@ -950,7 +950,7 @@ func TestCoreProgress(t *testing.T) {
 				h.now = t0.Add(s.at)
 				id := s.id
 				if id == 0 {
-					id = h.c.worker
+					id = h.c.opCall
 				}
 				if s.want == "" {
 					wantActs(t, h.progress(id))
@@ -1581,7 +1581,7 @@ func TestCoreLatch(t *testing.T) {
 		wantActs(t, h.latch(errSick), "checks-off", "emit Online→Failed IsAlive")
 		// R22: a new online period forgets maintErr.
 		h.mustRequest(resource.OpOnline)
-		h.done(h.c.worker, nil)
+		h.done(h.c.opCall, nil)
 		if h.c.maintErr() != nil || h.c.results != (checkResults{}) {
 			t.Fatalf("maintErr %v, results %v", h.c.maintErr(), h.c.results)
 		}
@@ -1698,7 +1698,7 @@ func TestCoreCheckResults(t *testing.T) {
 	// R22: entering Online resets the results.
 	h.latch(errSick)
 	h.mustRequest(resource.OpOnline)
-	h.done(h.c.worker, nil)
+	h.done(h.c.opCall, nil)
 	if h.c.results != (checkResults{}) {
 		t.Fatalf("R22: results %v in a new online period", h.c.results)
 	}
@@ -2126,7 +2126,7 @@ func TestCoreProbeAfterTerminate(t *testing.T) {
 			// The probe's IsAlive sees its context cancelled and returns.
 			h.done(id, context.Canceled)
 			if wait {
-				h.done(h.c.termCall, nil)
+				h.done(h.c.opCall, nil)
 			}
 			// The shell's Probe then applies r.result, as it does with any result.
 			wantActs(t, h.probeResult(context.Canceled))
