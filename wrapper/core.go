@@ -125,8 +125,8 @@ type checkResult struct {
 }
 
 // core is the wrapper's state. Only the shell calls it, with the wrapper's
-// lock held. Its instants are stamps of env's epoch; they leave it as the
-// time.Time they came in as.
+// lock held. It keeps instants as stamps, and gives them back read through
+// a later time of the clock (the input's now).
 type core struct {
 	// env is the wrapper's (the shell's: its clock, checker, ...), here
 	// for its epoch, which the core's stamps count from: one pointer
@@ -248,13 +248,14 @@ func (c *core) setCloseErr(err error) {
 	}
 }
 
-// deadlineTime returns the armed deadline.
-func (c *core) deadlineTime() time.Time { return c.env.timeOf(c.deadline) }
+// deadlineTime returns the armed deadline, read through now.
+func (c *core) deadlineTime(now time.Time) time.Time { return c.env.timeOf(c.deadline, now) }
 
-// checkStatus returns the cached result of op's checks (R22).
-func (c *core) checkStatus(op resource.Op) CheckStatus {
+// checkStatus returns the cached result of op's checks (R22), its time
+// read through now.
+func (c *core) checkStatus(op resource.Op, now time.Time) CheckStatus {
 	r := c.results.get(op)
-	return CheckStatus{Err: r.err, At: c.env.timeOf(r.at)}
+	return CheckStatus{Err: r.err, At: c.env.timeOf(r.at, now)}
 }
 
 // checkResults caches the last result of each kind of check (R22); the zero
@@ -559,14 +560,14 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 	var a acts
 	switch c.phase {
 	case phaseWaiting:
-		err := fmt.Errorf("%v waited %v for an abandoned call to return: %w", c.op, now.Sub(c.env.timeOf(c.opStart)), resource.ErrWorkerStuck)
+		err := fmt.Errorf("%v waited %v for an abandoned call to return: %w", c.op, now.Sub(c.env.timeOf(c.opStart, now)), resource.ErrWorkerStuck)
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
 		}
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
-		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.env.timeOf(c.opStart)), resource.ErrPendingTimeout)
+		err := fmt.Errorf("%v did not return within %v: %w", c.op, now.Sub(c.env.timeOf(c.opStart, now)), resource.ErrPendingTimeout)
 		c.abandon(&a, c.calls.get(c.opCall), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
@@ -794,11 +795,11 @@ func (c *core) progress(id callID, now time.Time) acts {
 	}
 	at := now.Add(c.timing.pending)
 	if c.timing.maxPend != resource.Never {
-		if limit := c.env.timeOf(c.opStart).Add(c.timing.maxPend); at.After(limit) {
+		if limit := c.env.timeOf(c.opStart, now).Add(c.timing.maxPend); at.After(limit) {
 			at = limit
 		}
 	}
-	if c.armed && !at.After(c.deadlineTime()) {
+	if c.armed && !at.After(c.deadlineTime(now)) {
 		return nil
 	}
 	var a acts

@@ -215,8 +215,8 @@ func (h *harness) consistent() error {
 	if c.checking != h.checksOn {
 		return fmt.Errorf("checking is %v, the actions say %v", c.checking, h.checksOn)
 	}
-	if c.armed != h.armed || (c.armed && (c.gen != h.gen || !c.deadlineTime().Equal(h.deadline))) {
-		return fmt.Errorf("armed %v gen %d at %v; the actions say %v gen %d at %v", c.armed, c.gen, c.deadlineTime(), h.armed, h.gen, h.deadline)
+	if c.armed != h.armed || (c.armed && (c.gen != h.gen || !c.deadlineTime(h.now).Equal(h.deadline))) {
+		return fmt.Errorf("armed %v gen %d at %v; the actions say %v gen %d at %v", c.armed, c.gen, c.deadlineTime(h.now), h.armed, h.gen, h.deadline)
 	}
 	if c.calls.len() != len(h.live) {
 		return fmt.Errorf("the core tracks %d calls, %d run", c.calls.len(), len(h.live))
@@ -959,8 +959,8 @@ func TestCoreProgress(t *testing.T) {
 				}
 			}
 			h.now = t0.Add(r.fire)
-			if !h.c.deadlineTime().Equal(h.now) {
-				t.Fatalf("deadline %v, want %v", h.c.deadlineTime().Sub(t0), r.fire)
+			if !h.c.deadlineTime(h.now).Equal(h.now) {
+				t.Fatalf("deadline %v, want %v", h.c.deadlineTime(h.now).Sub(t0), r.fire)
 			}
 			a := h.fire()
 			wantErr(t, "timeout", oneEvent(t, a, resource.StateChanged).Err, resource.ErrPendingTimeout)
@@ -974,8 +974,8 @@ func TestCoreProgress(t *testing.T) {
 		h.c.timing.pending = 2 * time.Second // SetPolicy shortened it
 		h.now = t0.Add(5 * time.Second)
 		wantActs(t, h.progress(1)) // 7s would be earlier
-		if !h.c.deadlineTime().Equal(t0.Add(14 * time.Second)) {
-			t.Fatalf("deadline %v", h.c.deadlineTime().Sub(t0))
+		if !h.c.deadlineTime(h.now).Equal(t0.Add(14 * time.Second)) {
+			t.Fatalf("deadline %v", h.c.deadlineTime(h.now).Sub(t0))
 		}
 	})
 	t.Run("R13 R14: progress while waiting for an abandoned call does nothing", func(t *testing.T) {
@@ -1030,8 +1030,8 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 			t.Fatal("the abandoned call's return counts")
 		}
 		wantActs(t, a, "start Online#2")
-		if !h.c.deadlineTime().Equal(t0.Add(20 * time.Second)) {
-			t.Fatalf("the deadline moved to %v", h.c.deadlineTime().Sub(t0))
+		if !h.c.deadlineTime(h.now).Equal(t0.Add(20 * time.Second)) {
+			t.Fatalf("the deadline moved to %v", h.c.deadlineTime(h.now).Sub(t0))
 		}
 		a, _ = h.done(2, nil)
 		wantActs(t, a, "checks-on", "emit OnlinePending→Online Online", "disarm", "settled")
@@ -1103,7 +1103,7 @@ func TestCoreOfflineStopsChecks(t *testing.T) {
 		t.Fatal("the abandoned check's return counts")
 	}
 	wantActs(t, a, "start Offline#3")
-	if !h.c.checkStatus(resource.OpIsAlive).At.IsZero() {
+	if !h.c.checkStatus(resource.OpIsAlive, h.now).At.IsZero() {
 		t.Fatal("R22: an abandoned check's result was cached")
 	}
 }
@@ -1557,13 +1557,13 @@ func TestCoreLatch(t *testing.T) {
 		h.advance(time.Second)
 		wantActs(t, h.latch(errSick))
 		wantErr(t, "maintErr", h.c.maintErr(), errSick)
-		if !h.c.checkStatus(resource.OpIsAlive).At.IsZero() {
+		if !h.c.checkStatus(resource.OpIsAlive, h.now).At.IsZero() {
 			t.Fatal("a checker's latch overwrote the cached check result")
 		}
 		errOther := errors.New("reported")
 		wantActs(t, h.report(errOther))
 		wantErr(t, "maintErr", h.c.maintErr(), errOther)
-		if r := h.c.checkStatus(resource.OpIsAlive); !errors.Is(r.Err, errOther) || !r.At.Equal(h.now) {
+		if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, errOther) || !r.At.Equal(h.now) {
 			t.Fatalf("R74 R22: a report in maintenance is not the cached result: %+v", r)
 		}
 		_, id, _ := h.startCheck(resource.OpLooksAlive)
@@ -1664,7 +1664,7 @@ func TestCoreCheckResults(t *testing.T) {
 	if _, counts := h.done(id, errSick); !counts {
 		t.Fatal("a check's return does not count")
 	}
-	if r := h.c.checkStatus(resource.OpIsAlive); !errors.Is(r.Err, errSick) || !r.At.Equal(t0.Add(2*time.Second)) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, errSick) || !r.At.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	if h.c.state != resource.Online {
@@ -1673,7 +1673,7 @@ func TestCoreCheckResults(t *testing.T) {
 	_, id, _ = h.startCheck(resource.OpLooksAlive)
 	h.advance(time.Second)
 	h.done(id, nil)
-	if r := h.c.checkStatus(resource.OpLooksAlive); r.At.IsZero() || r.Err != nil || !r.At.Equal(t0.Add(3*time.Second)) {
+	if r := h.c.checkStatus(resource.OpLooksAlive, h.now); r.At.IsZero() || r.Err != nil || !r.At.Equal(t0.Add(3*time.Second)) {
 		t.Fatalf("LooksAlive result %+v", r)
 	}
 
@@ -1682,7 +1682,7 @@ func TestCoreCheckResults(t *testing.T) {
 	h.advance(time.Second)
 	errTO := fmt.Errorf("IsAlive: %w", resource.ErrCheckTimeout)
 	wantActs(t, h.checkTimedOut(id, errTO), fmt.Sprintf("cancel IsAlive#%d", id))
-	if r := h.c.checkStatus(resource.OpIsAlive); !errors.Is(r.Err, resource.ErrCheckTimeout) || !r.At.Equal(t0.Add(4*time.Second)) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, resource.ErrCheckTimeout) || !r.At.Equal(t0.Add(4*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	wantActs(t, h.checkTimedOut(id, errTO)) // once
@@ -1691,7 +1691,7 @@ func TestCoreCheckResults(t *testing.T) {
 	if a, counts := h.done(id, nil); counts || len(a) > 0 {
 		t.Fatalf("the abandoned check's return: %q, %v", actStrings(a), counts)
 	}
-	if r := h.c.checkStatus(resource.OpIsAlive); !errors.Is(r.Err, resource.ErrCheckTimeout) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, resource.ErrCheckTimeout) {
 		t.Fatalf("R22: a late return replaced the time-out: %+v", r)
 	}
 

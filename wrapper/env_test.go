@@ -81,23 +81,27 @@ func TestEnvEpochNotInKey(t *testing.T) {
 	}
 }
 
-// A stamp gives back the instant it was made of: a mock clock's exactly
-// (==, as the events and Status gave it before stamps), a real clock's
-// with its monotonic reading; stamps order as their instants; the zero
-// stamp is the zero time (issue 10).
+// A stamp gives back the instant it was made of, read through any later
+// reading of the clock: a mock clock's exactly (==, as the events and
+// Status gave it before stamps), a real clock's with its monotonic
+// reading; stamps order as their instants; the zero stamp is the zero time
+// (issue 10).
 func TestStamp(t *testing.T) {
-	if got := (&env{epoch: time.Unix(0, 0)}).timeOf(0); !got.IsZero() {
+	mock := &env{epoch: time.Unix(0, 0)} // clock.NewMock's start
+	if got := mock.timeOf(0, mock.epoch); !got.IsZero() {
 		t.Errorf("the zero stamp is %v, want the zero time", got)
 	}
-	mock := &env{epoch: time.Unix(0, 0)} // clock.NewMock's start
-	for _, d := range []time.Duration{0, 1, -1, time.Hour, -time.Hour, 200 * 365 * 24 * time.Hour, -200 * 365 * 24 * time.Hour} {
+	const year = 365 * 24 * time.Hour
+	for _, d := range []time.Duration{0, 1, -1, time.Hour, -time.Hour, 200 * year, -200 * year} {
 		in := mock.epoch.Add(d)
 		s := mock.stampOf(in)
 		if s == 0 {
 			t.Errorf("%v: the zero stamp", d)
 		}
-		if got := mock.timeOf(s); got != in {
-			t.Errorf("%v: %#v came back as %#v", d, in, got)
+		for _, now := range []time.Time{in, mock.epoch, in.Add(time.Hour), in.Add(80 * year)} {
+			if got := mock.timeOf(s, now); got != in {
+				t.Errorf("%v: %#v came back through %v as %#v", d, in, now, got)
+			}
 		}
 		if before, after := mock.stampOf(in.Add(-1)), mock.stampOf(in.Add(1)); !(before < s && s < after) {
 			t.Errorf("%v: stamps %d, %d, %d of instants 1 ns apart are out of order", d, before, s, after)
@@ -105,7 +109,7 @@ func TestStamp(t *testing.T) {
 	}
 	rc := &env{epoch: time.Now()}
 	in := time.Now()
-	got := rc.timeOf(rc.stampOf(in))
+	got := rc.timeOf(rc.stampOf(in), time.Now())
 	if got.Sub(in) != 0 || !got.Equal(in) {
 		t.Errorf("%v came back as %v", in, got)
 	}

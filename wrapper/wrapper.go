@@ -141,13 +141,16 @@ func forgetEnv(k envKey) {
 
 // stamp is an instant of a wrapper's clock in one word, where a time.Time
 // takes three (issue 10: bytes per resource): the nanoseconds from its
-// env's epoch to the instant, plus 2^63, so that the zero stamp is no
-// instant (as the zero time.Time is none) and stamps order as their
-// instants do. Made with Time.Sub and read back with Time.Add, a real
-// clock's instant keeps its monotonic reading, and a mock clock's (which
-// has none) comes back exactly as it went in, in the epoch's location. It
-// spans 292 years either side of the epoch; an instant beyond is clamped,
-// as Time.Sub clamps.
+// env's epoch to the instant (by the monotonic readings, on a real clock),
+// plus 2^63, so that the zero stamp, like the zero time.Time, stands for
+// no instant, and stamps order as their instants do. It is read back
+// through a later reading of the clock, moved by the time between the two:
+// a mock clock's instant, which has no monotonic reading, comes back
+// exactly as it went in (in the location of the clock's time then); a real
+// clock's, with its monotonic reading, and the wall reading the clock
+// gives it now (a step of the wall clock after the instant is in it; after
+// the epoch alone would be too). It spans 292 years either side of the
+// epoch; an instant beyond is clamped, as Time.Sub clamps.
 type stamp uint64
 
 const stampBias = 1 << 63
@@ -155,12 +158,13 @@ const stampBias = 1 << 63
 // stampOf returns t as a stamp.
 func (e *env) stampOf(t time.Time) stamp { return stamp(uint64(t.Sub(e.epoch)) + stampBias) }
 
-// timeOf returns the instant s; the zero time for the zero stamp.
-func (e *env) timeOf(s stamp) time.Time {
+// timeOf returns the instant s, read through now, a reading of e's clock;
+// the zero time for the zero stamp.
+func (e *env) timeOf(s stamp, now time.Time) time.Time {
 	if s == 0 {
 		return time.Time{}
 	}
-	return e.epoch.Add(time.Duration(uint64(s) - stampBias))
+	return now.Add(time.Duration(s - e.stampOf(now))) // the stamps' difference, in two's complement
 }
 
 // internable reports whether v, an interface value, is surely comparable,
@@ -1390,6 +1394,7 @@ func (w *Wrapper) Status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c := w.core
+	now := w.clock().Now() // what the core's stamps are read through
 	s := Status{
 		Name: w.core.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
 		LastErr: c.lastErr(), Maintenance: c.maintenance, MaintErr: c.maintErr(),
@@ -1406,9 +1411,9 @@ func (w *Wrapper) Status() Status {
 	}
 	s.Queued = c.phase == phaseQueued
 	if c.armed {
-		s.Deadline = c.deadlineTime()
+		s.Deadline = c.deadlineTime(now)
 	}
-	s.IsAlive = c.checkStatus(resource.OpIsAlive)
-	s.LooksAlive = c.checkStatus(resource.OpLooksAlive)
+	s.IsAlive = c.checkStatus(resource.OpIsAlive, now)
+	s.LooksAlive = c.checkStatus(resource.OpLooksAlive, now)
 	return s
 }
