@@ -121,24 +121,31 @@ type timing struct {
 // checkResult is a cached health-check outcome (R22).
 type checkResult struct {
 	err error
-	at  time.Time
+	at  stamp // zero when none came
 }
 
 // core is the wrapper's state. Only the shell calls it, with the wrapper's
-// lock held.
+// lock held. It keeps instants as stamps, and gives them back read through
+// a later time of the clock (the input's now).
 type core struct {
+	// env is the wrapper's (the shell's: its clock, checker, ...), here
+	// for its epoch, which the core's stamps count from: one pointer
+	// serves both (issue 10: bytes per resource). The core reads nothing
+	// else of it.
+	env    *env
 	name   string
 	timing *timing // the policy's; replaced by SetPolicy, never changed
 	seq    uint64  // last event's sequence number (R4)
 
-	// The pending operation.
-	opStart  time.Time
-	worker   callID // the operation's worker in phaseRunning
-	deadline time.Time
+	// The pending operation. opCall is its worker in phaseRunning and its
+	// Terminator (0 when none runs) in phaseTerminating, and is read in
+	// no other phase: one field for the two, which never run for one
+	// phase (issue 10: bytes per resource).
+	opStart  stamp
+	opCall   callID
+	deadline stamp     // while armed
 	gen      uint64    // generation of the armed deadline; a fire with another is stale
-	termCall callID    // the Terminator's call, 0 when none runs for the phase
-	lastErr  error     // the last completed operation's error (R10)
-	errs     *coreErrs // the rarer errors; nil while all are nil
+	errs     *coreErrs // the errors; nil while all are nil
 
 	period  uint64       // online periods so far; the current one while Online (R21)
 	results checkResults // R22
@@ -168,9 +175,12 @@ type core struct {
 	closed        bool       // the resource's Close has run (or there is none)
 }
 
-// coreErrs are the core's rarer errors, behind one pointer that stays nil
-// while they are all nil (issue 10: bytes per resource).
+// coreErrs are the core's errors, behind one pointer that stays nil while
+// they are all nil (issue 10: bytes per resource): a resource whose
+// operations and checks succeed has none, and most resources at rest are
+// that.
 type coreErrs struct {
+	last     error // the last completed operation's error (R10)
 	lastTerm error // the last Terminator's error (R17)
 	maint    error // R74: the last failure seen in maintenance
 	close    error // what the resource's Close returned (R19)
@@ -183,6 +193,14 @@ func (c *core) errsFor(err error) *coreErrs {
 		c.errs = new(coreErrs)
 	}
 	return c.errs
+}
+
+// lastErr returns the last completed operation's error (R10).
+func (c *core) lastErr() error {
+	if c.errs == nil {
+		return nil
+	}
+	return c.errs.last
 }
 
 func (c *core) lastTermErr() error {
@@ -206,6 +224,12 @@ func (c *core) closeErr() error {
 	return c.errs.close
 }
 
+func (c *core) setLastErr(err error) {
+	if e := c.errsFor(err); e != nil {
+		e.last = err
+	}
+}
+
 func (c *core) setLastTermErr(err error) {
 	if e := c.errsFor(err); e != nil {
 		e.lastTerm = err
@@ -222,6 +246,16 @@ func (c *core) setCloseErr(err error) {
 	if e := c.errsFor(err); e != nil {
 		e.close = err
 	}
+}
+
+// deadlineTime returns the armed deadline, read through now.
+func (c *core) deadlineTime(now time.Time) time.Time { return c.env.timeOf(c.deadline, now) }
+
+// checkStatus returns the cached result of op's checks (R22), its time
+// read through now.
+func (c *core) checkStatus(op resource.Op, now time.Time) CheckStatus {
+	r := c.results.get(op)
+	return CheckStatus{Err: r.err, At: c.env.timeOf(r.at, now)}
 }
 
 // checkResults caches the last result of each kind of check (R22); the zero
@@ -314,9 +348,9 @@ func (s *callSet) len() int {
 // empty reports whether no call runs.
 func (s *callSet) empty() bool { return s.head == nil }
 
-func newCore(name string, t *timing, hasTerminator, hasCloser bool) core {
+func newCore(name string, e *env, t *timing, hasTerminator, hasCloser bool) core {
 	return core{
-		name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
+		env: e, name: name, timing: t, hasTerminator: hasTerminator, hasCloser: hasCloser,
 		state: resource.Offline, // R2: a new wrapper starts Offline with no event
 	}
 }
@@ -413,7 +447,7 @@ func (c *core) blocked() bool {
 
 func (c *core) arm(a *acts, at time.Time) {
 	c.gen++
-	c.deadline, c.armed = at, true
+	c.deadline, c.armed = c.env.stampOf(at), true
 	a.add(action{kind: actArm, at: at, gen: c.gen})
 }
 
@@ -432,8 +466,8 @@ func (c *core) busy() bool { return c.phase != phaseIdle }
 // settle ends the pending operation with err.
 func (c *core) settle(a *acts, err error) {
 	c.disarm(a)
-	c.phase, c.op, c.worker, c.exempt, c.term, c.termCall = phaseIdle, resource.OpNone, 0, false, 0, 0
-	c.lastErr = err
+	c.phase, c.op, c.opCall, c.exempt, c.term = phaseIdle, resource.OpNone, 0, false, 0
+	c.setLastErr(err)
 	if c.slot {
 		c.slot = false
 		a.add(action{kind: actLeave})
@@ -469,7 +503,7 @@ func (c *core) request(op resource.Op, now time.Time) (acts, error) {
 	}
 	c.probe = 0 // a Probe result that comes in later is stale (R7)
 	c.move(&a, now, in, op, nil, false)
-	c.op, c.opStart, c.exempt = op, now, false
+	c.op, c.opStart, c.exempt = op, c.env.stampOf(now), false
 	if c.gated {
 		// R39: the pending state shows at once; the deadline starts when
 		// the host admits the operation.
@@ -491,7 +525,7 @@ func (c *core) admitted(token uint64, now time.Time) acts {
 		return a
 	}
 	c.slot = true
-	c.opStart = now
+	c.opStart = c.env.stampOf(now)
 	c.begin(&a, now)
 	return a
 }
@@ -513,7 +547,7 @@ func (c *core) maybeStart(a *acts, now time.Time) {
 		return
 	}
 	k := c.newCall(c.op, laneMain, now)
-	c.phase, c.worker = phaseRunning, k.id
+	c.phase, c.opCall = phaseRunning, k.id
 	a.add(action{kind: actStart, call: k})
 }
 
@@ -526,15 +560,15 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 	var a acts
 	switch c.phase {
 	case phaseWaiting:
-		err := &lateError{err: resource.ErrWorkerStuck, d: now.Sub(c.opStart), op: c.op, wait: true}
+		err := &lateError{err: resource.ErrWorkerStuck, d: now.Sub(c.env.timeOf(c.opStart, now)), op: c.op, wait: true}
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
 		}
 		c.fail(&a, now, err) // R14
 	case phaseRunning:
-		err := &lateError{err: resource.ErrPendingTimeout, d: now.Sub(c.opStart), op: c.op}
-		c.abandon(&a, c.calls.get(c.worker), now) // R11
+		err := &lateError{err: resource.ErrPendingTimeout, d: now.Sub(c.env.timeOf(c.opStart, now)), op: c.op}
+		c.abandon(&a, c.calls.get(c.opCall), now) // R11
 		if c.op == resource.OpOffline {
 			c.escalate(&a, now, err) // R16
 			return a
@@ -542,7 +576,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 		c.fail(&a, now, err)
 	case phaseTerminating:
 		// The Terminator did not return within TerminateTimeout.
-		if k := c.calls.get(c.termCall); k != nil {
+		if k := c.calls.get(c.opCall); k != nil {
 			c.abandon(&a, k, now)
 		}
 		c.endTerminate(&a, now, &lateError{err: resource.ErrPendingTimeout, d: c.timing.terminate, op: resource.OpTerminate})
@@ -552,7 +586,7 @@ func (c *core) deadlineFired(gen uint64, now time.Time) acts {
 
 // fail ends the pending operation in Failed.
 func (c *core) fail(a *acts, now time.Time, err error) {
-	if w := c.calls.get(c.worker); w != nil && c.phase == phaseRunning {
+	if w := c.calls.get(c.opCall); w != nil && c.phase == phaseRunning {
 		c.abandon(a, w, now)
 	}
 	op := c.op
@@ -573,18 +607,18 @@ func (c *core) escalate(a *acts, now time.Time, cause *lateError) {
 
 func (c *core) startTerminate(a *acts, now time.Time, why termReason, cause error) {
 	c.disarm(a)
-	c.phase, c.term, c.termCall, c.exempt = phaseTerminating, why, 0, false
+	c.phase, c.term, c.opCall, c.exempt = phaseTerminating, why, 0, false
 	for k := range c.calls.all() {
 		if k.lane != laneControl {
 			c.abandon(a, k, now) // R5: the Terminator runs only beside abandoned calls
 		}
 	}
 	if why == termEscalation {
-		c.lastErr = cause
+		c.setLastErr(cause)
 	}
 	if c.hasTerminator {
 		k := c.newCall(resource.OpTerminate, laneTerminate, now)
-		c.termCall = k.id
+		c.opCall = k.id
 		a.add(action{kind: actStart, call: k})
 		if c.timing.terminate != resource.Never {
 			c.arm(a, now.Add(c.timing.terminate))
@@ -603,7 +637,7 @@ func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	switch c.term {
 	case termEscalation:
 		if err != nil {
-			cause := c.lastErr
+			cause := c.lastErr()
 			c.move(a, now, resource.InputFailed, resource.OpOffline, errors.Join(cause, err), false)
 			c.settle(a, errors.Join(cause, err))
 			return
@@ -613,9 +647,9 @@ func (c *core) endTerminate(a *acts, now time.Time, err error) {
 	case termCaller:
 		// R17: the Terminator's error never changes the outcome.
 		c.move(a, now, resource.InputTerminate, resource.OpTerminate, nil, true)
-		c.settle(a, c.lastErr)
+		c.settle(a, c.lastErr())
 	case termClose:
-		c.settle(a, c.lastErr)
+		c.settle(a, c.lastErr())
 		c.maybeClose(a, now)
 	}
 }
@@ -635,7 +669,7 @@ func (c *core) terminate(now time.Time) (acts, bool, error) {
 		return nil, false, nil // R17: nothing to do, nothing emitted
 	}
 	if c.phase != phaseIdle {
-		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
+		c.setLastErr(fmt.Errorf("%v: %w", c.op, resource.ErrTerminated))
 	}
 	c.probe = 0 // Terminate decides; a Probe result that comes in later is stale
 	c.stopChecks(&a, now)
@@ -662,7 +696,7 @@ func (c *core) close(now time.Time) (acts, error) {
 	}
 	var a acts
 	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning {
-		c.lastErr = fmt.Errorf("%v: %w", c.op, resource.ErrTerminated)
+		c.setLastErr(fmt.Errorf("%v: %w", c.op, resource.ErrTerminated))
 	}
 	needTerminate := c.state != resource.Offline || c.blocked()
 	terminating := c.phase == phaseTerminating
@@ -680,7 +714,7 @@ func (c *core) close(now time.Time) (acts, error) {
 		c.startTerminate(&a, now, termClose, nil)
 	default:
 		if c.phase != phaseIdle {
-			c.settle(&a, c.lastErr)
+			c.settle(&a, c.lastErr())
 		}
 		c.maybeClose(&a, now)
 	}
@@ -719,14 +753,14 @@ func (c *core) callDone(id callID, err error, now time.Time) (acts, bool) {
 		c.setCloseErr(err)
 		a.add(action{kind: actClosed})
 		return a, true
-	case k.lane == laneTerminate && id == c.termCall && c.phase == phaseTerminating:
+	case k.lane == laneTerminate && id == c.opCall && c.phase == phaseTerminating:
 		c.endTerminate(&a, now, err)
 	case k.lane == laneTerminate && k.abandoned:
 		// A Terminator that timed out returned at last.
-	case counts && k.lane == laneMain && id == c.worker && c.phase == phaseRunning:
+	case counts && k.lane == laneMain && id == c.opCall && c.phase == phaseRunning:
 		c.workerDone(&a, now, err)
 	case counts && k.lane == laneCheck:
-		c.results.set(k.op, checkResult{err: err, at: now})
+		c.results.set(k.op, checkResult{err: err, at: c.env.stampOf(now)})
 		if err != nil && c.maintenance {
 			c.setMaintErr(err)
 		}
@@ -757,16 +791,16 @@ func (c *core) workerDone(a *acts, now time.Time, err error) {
 
 // progress pushes the deadline out (R13).
 func (c *core) progress(id callID, now time.Time) acts {
-	if c.phase != phaseRunning || id != c.worker || c.exempt || c.timing.pending == resource.Never {
+	if c.phase != phaseRunning || id != c.opCall || c.exempt || c.timing.pending == resource.Never {
 		return nil
 	}
 	at := now.Add(c.timing.pending)
 	if c.timing.maxPend != resource.Never {
-		if limit := c.opStart.Add(c.timing.maxPend); at.After(limit) {
+		if limit := c.env.timeOf(c.opStart, now).Add(c.timing.maxPend); at.After(limit) {
 			at = limit
 		}
 	}
-	if c.armed && !at.After(c.deadline) {
+	if c.armed && !at.After(c.deadlineTime(now)) {
 		return nil
 	}
 	var a acts
@@ -777,7 +811,7 @@ func (c *core) progress(id callID, now time.Time) acts {
 // waitWithoutTimeout disarms the deadline for the rest of the operation
 // (R12).
 func (c *core) waitWithoutTimeout(id callID) acts {
-	if c.phase != phaseRunning || id != c.worker {
+	if c.phase != phaseRunning || id != c.opCall {
 		return nil
 	}
 	var a acts
@@ -798,7 +832,7 @@ func (c *core) latch(op resource.Op, err error, period uint64, now time.Time) ac
 	if c.maintenance {
 		c.setMaintErr(err)
 		if op == resource.OpReport {
-			c.results.set(resource.OpIsAlive, checkResult{err: err, at: now})
+			c.results.set(resource.OpIsAlive, checkResult{err: err, at: c.env.stampOf(now)})
 		}
 		return nil
 	}
@@ -912,7 +946,7 @@ func (c *core) checkTimedOut(id callID, err error, now time.Time) acts {
 	}
 	probe := c.probe
 	if k.lane == laneCheck {
-		c.results.set(k.op, checkResult{err: err, at: now})
+		c.results.set(k.op, checkResult{err: err, at: c.env.stampOf(now)})
 		if c.maintenance {
 			c.setMaintErr(err)
 		}

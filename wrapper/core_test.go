@@ -70,7 +70,7 @@ func newHarness(t testing.TB, hasTerminator, hasCloser bool) *harness {
 }
 
 func newHarnessTiming(t testing.TB, tm timing, hasTerminator, hasCloser bool) *harness {
-	c := newCore("r", &tm, hasTerminator, hasCloser)
+	c := newCore("r", &env{epoch: t0}, &tm, hasTerminator, hasCloser)
 	return &harness{
 		t: t, c: &c, now: t0,
 		state: resource.Offline, live: map[callID]call{}, cancelled: map[callID]bool{},
@@ -215,8 +215,8 @@ func (h *harness) consistent() error {
 	if c.checking != h.checksOn {
 		return fmt.Errorf("checking is %v, the actions say %v", c.checking, h.checksOn)
 	}
-	if c.armed != h.armed || (c.armed && (c.gen != h.gen || !c.deadline.Equal(h.deadline))) {
-		return fmt.Errorf("armed %v gen %d at %v; the actions say %v gen %d at %v", c.armed, c.gen, c.deadline, h.armed, h.gen, h.deadline)
+	if c.armed != h.armed || (c.armed && (c.gen != h.gen || !c.deadlineTime(h.now).Equal(h.deadline))) {
+		return fmt.Errorf("armed %v gen %d at %v; the actions say %v gen %d at %v", c.armed, c.gen, c.deadlineTime(h.now), h.armed, h.gen, h.deadline)
 	}
 	if c.calls.len() != len(h.live) {
 		return fmt.Errorf("the core tracks %d calls, %d run", c.calls.len(), len(h.live))
@@ -255,13 +255,13 @@ func coreInvariants(c *core) error {
 		}
 	}
 	if c.phase == phaseRunning {
-		if k := c.calls.get(c.worker); k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
-			return fmt.Errorf("running, and the worker %d is %+v", c.worker, k)
+		if k := c.calls.get(c.opCall); k == nil || k.lane != laneMain || k.op != c.op || k.abandoned {
+			return fmt.Errorf("running, and the worker %d is %+v", c.opCall, k)
 		}
 	}
 	if c.phase == phaseTerminating {
-		if k := c.calls.get(c.termCall); k == nil || k.lane != laneTerminate || k.abandoned {
-			return fmt.Errorf("terminating, and the Terminator %d is %+v", c.termCall, k)
+		if k := c.calls.get(c.opCall); k == nil || k.lane != laneTerminate || k.abandoned {
+			return fmt.Errorf("terminating, and the Terminator %d is %+v", c.opCall, k)
 		}
 	}
 	if c.armed && (c.phase == phaseIdle || (c.exempt && c.phase != phaseTerminating)) {
@@ -629,7 +629,7 @@ type coreSnapshot struct {
 	phase           phase
 	op              resource.Op
 	armed, exempt   bool
-	deadline        time.Time
+	deadline        stamp
 	calls           int
 	nextID          callID
 	checking        bool
@@ -638,7 +638,7 @@ type coreSnapshot struct {
 }
 
 func snapCore(c *core) coreSnapshot {
-	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, c.calls.len(), c.nextID, c.checking, c.lastErr, c.closing, c.closed}
+	return coreSnapshot{c.state, c.seq, c.gen, c.phase, c.op, c.armed, c.exempt, c.deadline, c.calls.len(), c.nextID, c.checking, c.lastErr(), c.closing, c.closed}
 }
 
 // TestCoreRequest checks Online and Offline from every state: a start, a
@@ -748,7 +748,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 				t.Fatal("the worker's return does not count")
 			}
 			wantActs(t, a, "checks-on", "emit OnlinePending→Online Online", "disarm", "settled")
-			wantErr(t, "lastErr", h.c.lastErr)
+			wantErr(t, "lastErr", h.c.lastErr())
 			if e := oneEvent(t, a, resource.StateChanged); e.Err != nil || e.Forced || !e.Time.Equal(t0.Add(3*time.Second)) {
 				t.Fatalf("event %+v", e)
 			}
@@ -758,7 +758,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 			a, _ := h.done(1, errBoom)
 			wantActs(t, a, "emit OnlinePending→Failed Online", "disarm", "settled")
 			wantErr(t, "event", oneEvent(t, a, resource.StateChanged).Err, errBoom)
-			wantErr(t, "lastErr", h.c.lastErr, errBoom)
+			wantErr(t, "lastErr", h.c.lastErr(), errBoom)
 		}},
 		{"R11: Online times out, the worker is cancelled and abandoned", func(t *testing.T, h *harness) {
 			h.mustRequest(resource.OpOnline)
@@ -767,7 +767,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 			wantActs(t, a, "cancel Online#1", "emit OnlinePending→Failed Online", "settled")
 			e := oneEvent(t, a, resource.StateChanged)
 			wantErr(t, "event", e.Err, resource.ErrPendingTimeout)
-			wantErr(t, "lastErr", h.c.lastErr, resource.ErrPendingTimeout)
+			wantErr(t, "lastErr", h.c.lastErr(), resource.ErrPendingTimeout)
 			if !e.Time.Equal(t0.Add(tPend)) {
 				t.Fatalf("event at %v", e.Time)
 			}
@@ -950,7 +950,7 @@ func TestCoreProgress(t *testing.T) {
 				h.now = t0.Add(s.at)
 				id := s.id
 				if id == 0 {
-					id = h.c.worker
+					id = h.c.opCall
 				}
 				if s.want == "" {
 					wantActs(t, h.progress(id))
@@ -959,8 +959,8 @@ func TestCoreProgress(t *testing.T) {
 				}
 			}
 			h.now = t0.Add(r.fire)
-			if !h.c.deadline.Equal(h.now) {
-				t.Fatalf("deadline %v, want %v", h.c.deadline.Sub(t0), r.fire)
+			if !h.c.deadlineTime(h.now).Equal(h.now) {
+				t.Fatalf("deadline %v, want %v", h.c.deadlineTime(h.now).Sub(t0), r.fire)
 			}
 			a := h.fire()
 			wantErr(t, "timeout", oneEvent(t, a, resource.StateChanged).Err, resource.ErrPendingTimeout)
@@ -974,8 +974,8 @@ func TestCoreProgress(t *testing.T) {
 		h.c.timing.pending = 2 * time.Second // SetPolicy shortened it
 		h.now = t0.Add(5 * time.Second)
 		wantActs(t, h.progress(1)) // 7s would be earlier
-		if !h.c.deadline.Equal(t0.Add(14 * time.Second)) {
-			t.Fatalf("deadline %v", h.c.deadline.Sub(t0))
+		if !h.c.deadlineTime(h.now).Equal(t0.Add(14 * time.Second)) {
+			t.Fatalf("deadline %v", h.c.deadlineTime(h.now).Sub(t0))
 		}
 	})
 	t.Run("R13 R14: progress while waiting for an abandoned call does nothing", func(t *testing.T) {
@@ -1030,8 +1030,8 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 			t.Fatal("the abandoned call's return counts")
 		}
 		wantActs(t, a, "start Online#2")
-		if !h.c.deadline.Equal(t0.Add(20 * time.Second)) {
-			t.Fatalf("the deadline moved to %v", h.c.deadline.Sub(t0))
+		if !h.c.deadlineTime(h.now).Equal(t0.Add(20 * time.Second)) {
+			t.Fatalf("the deadline moved to %v", h.c.deadlineTime(h.now).Sub(t0))
 		}
 		a, _ = h.done(2, nil)
 		wantActs(t, a, "checks-on", "emit OnlinePending→Online Online", "disarm", "settled")
@@ -1043,7 +1043,7 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 		a := h.fire()
 		wantActs(t, a, "emit OnlinePending→Failed Online", "settled")
 		wantErr(t, "event", oneEvent(t, a, resource.StateChanged).Err, resource.ErrWorkerStuck)
-		wantErr(t, "lastErr", h.c.lastErr, resource.ErrWorkerStuck)
+		wantErr(t, "lastErr", h.c.lastErr(), resource.ErrWorkerStuck)
 		a, _ = h.done(1, nil)
 		wantActs(t, a) // nothing starts any more
 	})
@@ -1053,7 +1053,7 @@ func TestCoreWaitForAbandoned(t *testing.T) {
 		h.advance(tPend)
 		a := h.fire()
 		wantActs(t, a, "start Terminate#2", "arm 25s")
-		wantErr(t, "lastErr", h.c.lastErr, resource.ErrWorkerStuck)
+		wantErr(t, "lastErr", h.c.lastErr(), resource.ErrWorkerStuck)
 		h.advance(time.Second)
 		a, _ = h.done(2, nil)
 		wantActs(t, a, "disarm", "emit Terminated", "emit OfflinePending→Offline Offline forced", "settled")
@@ -1103,7 +1103,7 @@ func TestCoreOfflineStopsChecks(t *testing.T) {
 		t.Fatal("the abandoned check's return counts")
 	}
 	wantActs(t, a, "start Offline#3")
-	if !h.c.results.get(resource.OpIsAlive).at.IsZero() {
+	if !h.c.checkStatus(resource.OpIsAlive, h.now).At.IsZero() {
 		t.Fatal("R22: an abandoned check's result was cached")
 	}
 }
@@ -1150,7 +1150,7 @@ func TestCoreEscalation(t *testing.T) {
 			wantErr(t, "Terminated", oneEvent(t, a, resource.Terminated).Err, r.term0...)
 			e := oneEvent(t, a, resource.StateChanged)
 			wantErr(t, "state event", e.Err, r.errs...)
-			wantErr(t, "lastErr", h.c.lastErr, r.errs...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.errs...)
 			if h.c.state != r.state || e.Forced != r.forced || e.Op != resource.OpOffline {
 				t.Fatalf("%v, event %v", h.c.state, e)
 			}
@@ -1299,7 +1299,7 @@ func TestCoreTerminate(t *testing.T) {
 			if h.c.state != r.state || h.c.busy() {
 				t.Fatalf("%v, busy %v; want %v", h.c.state, h.c.busy(), r.state)
 			}
-			wantErr(t, "lastErr", h.c.lastErr, r.last...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.last...)
 			// R17: one Terminated event, carrying the Terminator's error.
 			for _, e := range eventsOf(a) {
 				if e.Kind == resource.Terminated && (e.Op != resource.OpTerminate || e.Err != h.c.lastTermErr()) {
@@ -1328,7 +1328,7 @@ func TestCoreTerminate(t *testing.T) {
 		wantErr(t, "Terminated", oneEvent(t, a, resource.Terminated).Err, errTerm)
 		wantErr(t, "state event", oneEvent(t, a, resource.StateChanged).Err)
 		wantErr(t, "lastTermErr", h.c.lastTermErr(), errTerm)
-		wantErr(t, "lastErr", h.c.lastErr)
+		wantErr(t, "lastErr", h.c.lastErr())
 	})
 }
 
@@ -1424,7 +1424,7 @@ func TestCoreClose(t *testing.T) {
 			if countKind(h.log, actClosed) != 1 || !h.c.closed || h.c.calls.len() > 0 {
 				t.Fatalf("closed %d times, %d calls run", countKind(h.log, actClosed), h.c.calls.len())
 			}
-			wantErr(t, "lastErr", h.c.lastErr, r.last...)
+			wantErr(t, "lastErr", h.c.lastErr(), r.last...)
 			// R18: a second Close is a no-op; every entry point is closed.
 			if a, err := h.close(); len(a) > 0 || err != nil {
 				t.Fatalf("second close: %q, %v", actStrings(a), err)
@@ -1557,13 +1557,13 @@ func TestCoreLatch(t *testing.T) {
 		h.advance(time.Second)
 		wantActs(t, h.latch(errSick))
 		wantErr(t, "maintErr", h.c.maintErr(), errSick)
-		if !h.c.results.get(resource.OpIsAlive).at.IsZero() {
+		if !h.c.checkStatus(resource.OpIsAlive, h.now).At.IsZero() {
 			t.Fatal("a checker's latch overwrote the cached check result")
 		}
 		errOther := errors.New("reported")
 		wantActs(t, h.report(errOther))
 		wantErr(t, "maintErr", h.c.maintErr(), errOther)
-		if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, errOther) || !r.at.Equal(h.now) {
+		if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, errOther) || !r.At.Equal(h.now) {
 			t.Fatalf("R74 R22: a report in maintenance is not the cached result: %+v", r)
 		}
 		_, id, _ := h.startCheck(resource.OpLooksAlive)
@@ -1581,7 +1581,7 @@ func TestCoreLatch(t *testing.T) {
 		wantActs(t, h.latch(errSick), "checks-off", "emit Online→Failed IsAlive")
 		// R22: a new online period forgets maintErr.
 		h.mustRequest(resource.OpOnline)
-		h.done(h.c.worker, nil)
+		h.done(h.c.opCall, nil)
 		if h.c.maintErr() != nil || h.c.results != (checkResults{}) {
 			t.Fatalf("maintErr %v, results %v", h.c.maintErr(), h.c.results)
 		}
@@ -1664,7 +1664,7 @@ func TestCoreCheckResults(t *testing.T) {
 	if _, counts := h.done(id, errSick); !counts {
 		t.Fatal("a check's return does not count")
 	}
-	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, errSick) || !r.at.Equal(t0.Add(2*time.Second)) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, errSick) || !r.At.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	if h.c.state != resource.Online {
@@ -1673,7 +1673,7 @@ func TestCoreCheckResults(t *testing.T) {
 	_, id, _ = h.startCheck(resource.OpLooksAlive)
 	h.advance(time.Second)
 	h.done(id, nil)
-	if r := h.c.results.get(resource.OpLooksAlive); r.at.IsZero() || r.err != nil || !r.at.Equal(t0.Add(3*time.Second)) {
+	if r := h.c.checkStatus(resource.OpLooksAlive, h.now); r.At.IsZero() || r.Err != nil || !r.At.Equal(t0.Add(3*time.Second)) {
 		t.Fatalf("LooksAlive result %+v", r)
 	}
 
@@ -1682,7 +1682,7 @@ func TestCoreCheckResults(t *testing.T) {
 	h.advance(time.Second)
 	errTO := fmt.Errorf("IsAlive: %w", resource.ErrCheckTimeout)
 	wantActs(t, h.checkTimedOut(id, errTO), fmt.Sprintf("cancel IsAlive#%d", id))
-	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, resource.ErrCheckTimeout) || !r.at.Equal(t0.Add(4*time.Second)) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, resource.ErrCheckTimeout) || !r.At.Equal(t0.Add(4*time.Second)) {
 		t.Fatalf("IsAlive result %+v", r)
 	}
 	wantActs(t, h.checkTimedOut(id, errTO)) // once
@@ -1691,14 +1691,14 @@ func TestCoreCheckResults(t *testing.T) {
 	if a, counts := h.done(id, nil); counts || len(a) > 0 {
 		t.Fatalf("the abandoned check's return: %q, %v", actStrings(a), counts)
 	}
-	if r := h.c.results.get(resource.OpIsAlive); !errors.Is(r.err, resource.ErrCheckTimeout) {
+	if r := h.c.checkStatus(resource.OpIsAlive, h.now); !errors.Is(r.Err, resource.ErrCheckTimeout) {
 		t.Fatalf("R22: a late return replaced the time-out: %+v", r)
 	}
 
 	// R22: entering Online resets the results.
 	h.latch(errSick)
 	h.mustRequest(resource.OpOnline)
-	h.done(h.c.worker, nil)
+	h.done(h.c.opCall, nil)
 	if h.c.results != (checkResults{}) {
 		t.Fatalf("R22: results %v in a new online period", h.c.results)
 	}
@@ -2126,7 +2126,7 @@ func TestCoreProbeAfterTerminate(t *testing.T) {
 			// The probe's IsAlive sees its context cancelled and returns.
 			h.done(id, context.Canceled)
 			if wait {
-				h.done(h.c.termCall, nil)
+				h.done(h.c.opCall, nil)
 			}
 			// The shell's Probe then applies r.result, as it does with any result.
 			wantActs(t, h.probeResult(context.Canceled))

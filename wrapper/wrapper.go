@@ -38,19 +38,18 @@ import (
 // runs.
 type Wrapper struct {
 	res     resource.Resource
-	env     *env     // what it shares with its host's other wrappers (envs); never changed
 	obs     Observer // nil: nobody listens
 	release resource.Release
 
 	mu         sync.Mutex               // guards everything below
-	core       core                     // the state: one record with the wrapper (issue 10: bytes per resource)
+	core       core                     // the state: one record with the wrapper (issue 10: bytes per resource); core.env is what it shares with its host's other wrappers
 	policy     *resolved                // shared by the wrappers with the same policy (policies); replaced, never changed
 	running    runningSet               // the shell's side of each call the core tracks
 	timer      *healthcheck.Timer       // the operation deadline, nil when none is armed
 	reg        healthcheck.Registration // while checking
 	rare       *rare                    // made when first needed
 	props      properties.Values        // the current property values (R58)
-	outbox     []*resource.Event        // events not yet delivered, in sequence order; each emitted once and not changed after
+	outbox     *outbox                  // events not yet delivered; nil when none
 	propsDirty bool                     // new values the resource has not been told of yet
 	delivering bool                     // a goroutine is draining outbox
 }
@@ -79,8 +78,17 @@ func (w *Wrapper) rareLocked() *rare {
 // env is what a wrapper takes from its host and, interned, shares with the
 // host's other wrappers: most of a node's resources have the same clock,
 // logger, checker, gate and schema, and one copy for all saves ~60 bytes
-// per resource (issue 10).
+// per resource (issue 10). Never changed once made.
 type env struct {
+	envKey
+	// epoch is what the core's stamps count from: the clock's reading
+	// when this env was made. It is not part of the key, or wrappers made
+	// at different times would not share their env.
+	epoch time.Time
+}
+
+// envKey is what makes two envs one: the key of envs.
+type envKey struct {
 	clock   clock.Clock
 	logger  *slog.Logger // without the resource's name: Wrapper.log adds it
 	checker healthcheck.Checker
@@ -103,30 +111,60 @@ var discard = slog.New(slog.DiscardHandler)
 // fresh goroutines grow their stacks.)
 var envs = struct {
 	sync.Mutex
-	m map[env]weak.Pointer[env]
-}{m: make(map[env]weak.Pointer[env])}
+	m map[envKey]weak.Pointer[env]
+}{m: make(map[envKey]weak.Pointer[env])}
 
-// intern returns the shared *env equal to e.
-func intern(e env) *env {
+// intern returns the shared *env of k, making it (with its epoch, now)
+// when there is none.
+func intern(k envKey) *env {
+	now := k.clock.Now() // not under envs' lock: a clock is the host's code
 	envs.Lock()
 	defer envs.Unlock()
-	if p := envs.m[e].Value(); p != nil {
+	if p := envs.m[k].Value(); p != nil {
 		return p
 	}
-	p := &e
-	envs.m[e] = weak.Make(p)
-	runtime.AddCleanup(p, forgetEnv, e)
+	p := &env{envKey: k, epoch: now}
+	envs.m[k] = weak.Make(p)
+	runtime.AddCleanup(p, forgetEnv, k)
 	return p
 }
 
-// forgetEnv drops e's entry once its env was collected, unless a new one
+// forgetEnv drops k's entry once its env was collected, unless a new one
 // took its place.
-func forgetEnv(e env) {
+func forgetEnv(k envKey) {
 	envs.Lock()
 	defer envs.Unlock()
-	if envs.m[e].Value() == nil {
-		delete(envs.m, e)
+	if envs.m[k].Value() == nil {
+		delete(envs.m, k)
 	}
+}
+
+// stamp is an instant of a wrapper's clock in one word, where a time.Time
+// takes three (issue 10: bytes per resource): the nanoseconds from its
+// env's epoch to the instant (by the monotonic readings, on a real clock),
+// plus 2^63, so that the zero stamp, like the zero time.Time, stands for
+// no instant, and stamps order as their instants do. It is read back
+// through a later reading of the clock, moved by the time between the two:
+// a mock clock's instant, which has no monotonic reading, comes back
+// exactly as it went in (in the location of the clock's time then); a real
+// clock's, with its monotonic reading, and the wall reading the clock
+// gives it now (a step of the wall clock after the instant is in it; after
+// the epoch alone would be too). It spans 292 years either side of the
+// epoch; an instant beyond is clamped, as Time.Sub clamps.
+type stamp uint64
+
+const stampBias = 1 << 63
+
+// stampOf returns t as a stamp.
+func (e *env) stampOf(t time.Time) stamp { return stamp(uint64(t.Sub(e.epoch)) + stampBias) }
+
+// timeOf returns the instant s, read through now, a reading of e's clock;
+// the zero time for the zero stamp.
+func (e *env) timeOf(s stamp, now time.Time) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return now.Add(time.Duration(s - e.stampOf(now))) // the stamps' difference, in two's complement
 }
 
 // internable reports whether v, an interface value, is surely comparable,
@@ -142,10 +180,10 @@ type (
 	boxedGate    struct{ Gate }
 )
 
-func (w *Wrapper) clock() clock.Clock              { return w.env.clock }
-func (w *Wrapper) checker() healthcheck.Checker    { return w.env.checker }
-func (w *Wrapper) gate() Gate                      { return w.env.gate }
-func (w *Wrapper) schema() *properties.Schema      { return w.env.schema }
+func (w *Wrapper) clock() clock.Clock              { return w.core.env.clock }
+func (w *Wrapper) checker() healthcheck.Checker    { return w.core.env.checker }
+func (w *Wrapper) gate() Gate                      { return w.core.env.gate }
+func (w *Wrapper) schema() *properties.Schema      { return w.core.env.schema }
 func (w *Wrapper) terminator() resource.Terminator { t, _ := w.res.(resource.Terminator); return t }
 func (w *Wrapper) looks() resource.LooksAliver     { l, _ := w.res.(resource.LooksAliver); return l }
 func (w *Wrapper) closer() io.Closer               { c, _ := w.res.(io.Closer); return c }
@@ -156,7 +194,7 @@ func (w *Wrapper) owner() resource.PropertyOwner   { o, _ := w.res.(resource.Pro
 // that level: the logger with the name is made per record, not kept per
 // wrapper (issue 10), and records are rare.
 func (w *Wrapper) log(level slog.Level, msg string, args ...any) {
-	l := w.env.logger
+	l := w.core.env.logger
 	if !l.Enabled(context.Background(), level) {
 		return
 	}
@@ -279,7 +317,7 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wrapper: New: %w", err)
 	}
-	e := env{clock: opts.Clock, logger: opts.Logger, checker: opts.Checker, gate: opts.Gate, schema: opts.Schema}
+	e := envKey{clock: opts.Clock, logger: opts.Logger, checker: opts.Checker, gate: opts.Gate, schema: opts.Schema}
 	if e.clock == nil {
 		e.clock = clock.New()
 	}
@@ -314,13 +352,12 @@ func New(res resource.Resource, opts Options) (*Wrapper, error) {
 	}
 	w := &Wrapper{
 		res:     res,
-		env:     intern(e),
 		obs:     obs,
 		release: opts.Release,
 		policy:  policies.Get(pol),
 		props:   opts.Properties.Clone(),
 	}
-	w.core = newCore(name, &w.policy.timing, w.terminator() != nil, w.closer() != nil)
+	w.core = newCore(name, intern(e), &w.policy.timing, w.terminator() != nil, w.closer() != nil)
 	w.core.gated = e.gate != nil
 	if n, ok := res.(resource.FailureNotifier); ok {
 		n.SetFailureReporter(w.report)
@@ -422,7 +459,7 @@ func (w *Wrapper) exec(a acts) (later steps) {
 			}
 		case actSettled:
 			if s := w.settledLocked(); s != nil { // somebody waits
-				s.err = w.core.lastErr
+				s.err = w.core.lastErr()
 				w.rare.settled = nil
 				later.add(s.close) // after the events are out: Wait returns after them
 			}
@@ -462,13 +499,16 @@ func (w *Wrapper) execArm(x *action) {
 	gen := x.gen
 	// On the timeouts heap, made per operation: no runtime timer, and
 	// nothing kept while no operation is pending (issue 10).
-	e := w.env
+	e := w.core.env
 	w.timer = new(healthcheck.Timer)
 	e.timeouts.Arm(w.timer, x.at.Sub(e.clock.Now()), func(uint64) { w.deadline(gen) })
 }
 
 func (w *Wrapper) execEmit(ev *resource.Event) {
-	w.outbox = append(w.outbox, ev) // the core's own copy: no second one per event (issue 10)
+	if w.outbox == nil {
+		w.outbox = outboxes.Get().(*outbox)
+	}
+	w.outbox.evs = append(w.outbox.evs, ev) // the core's own copy: no second one per event (issue 10)
 	if ev.Err != nil {
 		w.log(slog.LevelInfo, "event", "op", ev.Op, "state", ev.To, "kind", ev.Kind, "err", ev.Err)
 	}
@@ -544,20 +584,44 @@ func (w *Wrapper) input(f func(now time.Time) acts) {
 // time, never under the lock (R4).
 func (w *Wrapper) deliver() {
 	w.mu.Lock()
-	if w.delivering || len(w.outbox) == 0 {
+	if w.delivering || w.outbox == nil {
 		w.mu.Unlock()
 		return
 	}
 	w.delivering = true
-	for len(w.outbox) > 0 {
-		evs := w.outbox
+	for w.outbox != nil {
+		box := w.outbox
 		w.outbox = nil
 		w.mu.Unlock()
-		w.sinkAll(evs)
+		w.sinkAll(box.evs)
+		box.put()
 		w.mu.Lock()
 	}
 	w.delivering = false
 	w.mu.Unlock()
+}
+
+// outbox is the events a wrapper has not delivered yet, in sequence order;
+// each emitted once and not changed after. A wrapper has one only while it
+// has such events: an idle one keeps a nil pointer, not a slice (issue 10:
+// bytes per resource), and the boxes, with their arrays, are used again.
+type outbox struct{ evs []*resource.Event }
+
+// outboxes holds the emptied outboxes, for the next events of any wrapper.
+var outboxes = sync.Pool{New: func() any { return new(outbox) }}
+
+// maxKeptOutbox is the most events an outbox kept for reuse has room for:
+// a burst's large array is let go.
+const maxKeptOutbox = 64
+
+// put empties b, which nothing else reaches, and keeps it for reuse.
+func (b *outbox) put() {
+	if cap(b.evs) > maxKeptOutbox {
+		return
+	}
+	clear(b.evs) // the delivered events are not kept alive
+	b.evs = b.evs[:0]
+	outboxes.Put(b)
 }
 
 // sinkAll hands evs to the sink. If the sink panics, delivery is handed
@@ -806,7 +870,7 @@ func (w *Wrapper) request(op resource.Op) (resource.State, error) {
 func (w *Wrapper) Wait(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.core.busy() {
-		err := w.core.lastErr
+		err := w.core.lastErr()
 		w.mu.Unlock()
 		return err
 	}
@@ -913,7 +977,7 @@ func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
 		return
 	}
 	r.timeFor, r.w = d, w
-	w.env.timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
+	w.core.env.timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
 }
 
 // OnTimer is r's time-out firing (healthcheck.TimerHandler): the call has
@@ -1330,9 +1394,10 @@ func (w *Wrapper) Status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c := w.core
+	now := w.clock().Now() // what the core's stamps are read through
 	s := Status{
 		Name: w.core.name, State: c.state, Exempt: c.exempt, Terminating: c.phase == phaseTerminating,
-		LastErr: c.lastErr, Maintenance: c.maintenance, MaintErr: c.maintErr(),
+		LastErr: c.lastErr(), Maintenance: c.maintenance, MaintErr: c.maintErr(),
 	}
 	for _, k := range c.abandoned() {
 		s.Abandoned++
@@ -1346,11 +1411,9 @@ func (w *Wrapper) Status() Status {
 	}
 	s.Queued = c.phase == phaseQueued
 	if c.armed {
-		s.Deadline = c.deadline
+		s.Deadline = c.deadlineTime(now)
 	}
-	r := c.results.get(resource.OpIsAlive)
-	s.IsAlive = CheckStatus{Err: r.err, At: r.at}
-	r = c.results.get(resource.OpLooksAlive)
-	s.LooksAlive = CheckStatus{Err: r.err, At: r.at}
+	s.IsAlive = c.checkStatus(resource.OpIsAlive, now)
+	s.LooksAlive = c.checkStatus(resource.OpLooksAlive, now)
 	return s
 }
