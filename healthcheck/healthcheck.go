@@ -497,12 +497,16 @@ func (c *policyCache) get(p Policy) *Policy {
 	if shared, ok := c.m[p]; ok {
 		return shared
 	}
+	// A copy, made here: returning &p would move p to the heap on every
+	// call, a hit included (an allocation per registration).
+	q := new(Policy)
+	*q = p
 	if len(c.m) >= maxSharedPolicies {
-		return &p
+		return q
 	}
 	if c.m == nil {
 		c.m = make(map[Policy]*Policy)
 	}
-	c.m[p] = &p
-	return &p
+	c.m[p] = q
+	return q
 }
