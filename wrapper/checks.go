@@ -25,18 +25,19 @@ func (t checkTarget) HasLooksAlive() bool { return t.w.looks() != nil }
 // Check starts one check for the scheduler (R20, R21). A tick that finds a
 // fresh check (CheckNow) of the same kind running shares its result once
 // (R25); a later one counts as a tick that found the check running.
-func (t checkTarget) Check(op resource.Op, done func(error)) healthcheck.Start {
-	return t.w.startCheck(op, t.period, done)
+func (t checkTarget) Check(done healthcheck.Done) healthcheck.Start {
+	return t.w.startCheck(t.period, done)
 }
 
 // Fail latches a failure of the scheduler's (R21, R24).
-func (t checkTarget) Fail(op resource.Op, err error) {
+func (t checkTarget) Fail(_ healthcheck.Registration, op resource.Op, err error) {
 	t.w.input(func(now time.Time) acts { return t.w.core.latch(op, err, t.period, now) })
 }
 
-// startCheck starts a check of kind op for period (0: the current one) and
-// hands done its result.
-func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) healthcheck.Start {
+// startCheck starts the check done is for, in period (0: the current
+// one), and hands done its result.
+func (w *Wrapper) startCheck(period uint64, done healthcheck.Done) healthcheck.Start {
+	op := done.Op()
 	switch {
 	case op == resource.OpLooksAlive && w.looks() == nil:
 		op = resource.OpIsAlive
@@ -60,7 +61,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	if started != healthcheck.Started {
 		if r := w.freshCheck(op); r != nil && !r.shared && started == healthcheck.StillRunning {
 			r.shared = true
-			r.waiters = append(r.waiters, done)
+			r.done = done // a fresh check has no other
 			w.mu.Unlock()
 			return healthcheck.Started
 		}
@@ -72,7 +73,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	// goroutine runs it instead, so nothing is deferred but the delivery.
 	// (checkNow does the same with a goroutine of its own.)
 	w.track(r)
-	r.waiters = append(r.waiters, done)
+	r.done = done
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
 	w.after(nil)
@@ -98,7 +99,7 @@ func (w *Wrapper) checkNotEntered(op resource.Op) bool {
 // op, or nil. Called with w.mu held.
 func (w *Wrapper) freshCheck(op resource.Op) *running {
 	for r := range w.running.all() {
-		if r.fresh && r.call.op == op && r.waiters != nil {
+		if r.fresh && r.call.op == op && r.pending {
 			return r
 		}
 	}
