@@ -10,33 +10,48 @@ import (
 	"github.com/resdll/resdll/resource"
 )
 
-// checkTarget is the wrapper as a health-check target for one online
-// period: checks and failures of a period that has ended are refused, so a
-// late tick or result never touches the next period (R21).
-type checkTarget struct {
-	w      *Wrapper
-	period uint64
-}
+// checkTarget is the wrapper as a health-check target: the wrapper itself,
+// so that registering costs nothing beyond the checker's registration
+// (issue 10). A check or a failure comes with the registration it is of;
+// one of a registration other than the wrapper's current one (Wrapper.reg)
+// is of an online period that has ended, and is refused, so a late tick or
+// result never touches the next period (R21).
+type checkTarget Wrapper
+
+func (t *checkTarget) wrapper() *Wrapper { return (*Wrapper)(t) }
 
 // HasLooksAlive reports whether the resource implements
 // resource.LooksAliver.
-func (t checkTarget) HasLooksAlive() bool { return t.w.looks() != nil }
+func (t *checkTarget) HasLooksAlive() bool { return t.wrapper().looks() != nil }
 
 // Check starts one check for the scheduler (R20, R21). A tick that finds a
 // fresh check (CheckNow) of the same kind running shares its result once
 // (R25); a later one counts as a tick that found the check running.
-func (t checkTarget) Check(done healthcheck.Done) healthcheck.Start {
-	return t.w.startCheck(t.period, done)
+func (t *checkTarget) Check(done healthcheck.Done) healthcheck.Start {
+	return t.wrapper().startCheck(done)
 }
 
 // Fail latches a failure of the scheduler's (R21, R24).
-func (t checkTarget) Fail(_ healthcheck.Registration, op resource.Op, err error) {
-	t.w.input(func(now time.Time) acts { return t.w.core.latch(op, err, t.period, now) })
+func (t *checkTarget) Fail(reg healthcheck.Registration, op resource.Op, err error) {
+	w := t.wrapper()
+	w.input(func(now time.Time) acts {
+		if !w.checksWith(reg) {
+			return nil // an ended period's
+		}
+		return w.core.latch(op, err, 0, now)
+	})
 }
 
-// startCheck starts the check done is for, in period (0: the current
-// one), and hands done its result.
-func (w *Wrapper) startCheck(period uint64, done healthcheck.Done) healthcheck.Start {
+// checksWith reports whether reg is the registration the wrapper checks
+// with now: the one it made when the current online period began. Called
+// with w.mu held.
+func (w *Wrapper) checksWith(reg healthcheck.Registration) bool {
+	return reg != nil && reg == w.reg
+}
+
+// startCheck starts the check done is for, when its registration is the
+// current one, and hands done its result.
+func (w *Wrapper) startCheck(done healthcheck.Done) healthcheck.Start {
 	op := done.Op()
 	switch {
 	case op == resource.OpLooksAlive && w.looks() == nil:
@@ -46,7 +61,10 @@ func (w *Wrapper) startCheck(period uint64, done healthcheck.Done) healthcheck.S
 	}
 	r := getRunning() // its call is the core's record too
 	w.mu.Lock()
-	_, started := w.core.startCheck(op, period, w.clock().Now(), &r.call)
+	started := healthcheck.Skipped // a tick of an ended period's registration
+	if w.checksWith(done.Registration()) {
+		_, started = w.core.startCheck(op, 0, w.clock().Now(), &r.call)
+	}
 	if started != healthcheck.Started {
 		runnings.Put(r) // untouched
 	}
