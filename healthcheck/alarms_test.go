@@ -39,8 +39,8 @@ func TestHeapProperty(t *testing.T) {
 		tg := &funcTarget{check: ran.Done}
 		alarms := make([]*alarm, rapid.IntRange(1, 40).Draw(t, "alarms"))
 		for i := range alarms {
-			alarms[i] = &s.newRegistration(tg, Policy{FailureThreshold: 1}).isAlive
-			alarms[i].interval = time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
+			every := time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
+			alarms[i] = &s.newRegistration(tg, Policy{IsAliveInterval: every, FailureThreshold: 1}).isAlive
 		}
 		s.tmu.Lock()
 		defer s.tmu.Unlock()
@@ -73,8 +73,8 @@ func TestHeapProperty(t *testing.T) {
 					switch {
 					case due > now:
 						require.Equal(t, due, s.due(a), "not due: not moved")
-					case due+int64(a.interval) > now:
-						require.Equal(t, due+int64(a.interval), s.due(a), "due: one interval on from when it was due")
+					case due+int64(a.every()) > now:
+						require.Equal(t, due+int64(a.every()), s.due(a), "due: one interval on from when it was due")
 					default:
 						require.Equal(t, now, s.due(a), "a whole interval late: due again at once")
 					}

@@ -273,20 +273,26 @@ func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
 }
 
 // registration is one target's place in the timer heap and its failure
-// counts. Its LooksAlive part is out of line, made when LooksAlive is first
-// armed: most targets have none, or check it Never. What its checks report
-// comes back through Done, which names it: it keeps no function per check.
+// counts: 80 bytes, a size class (issue 10; TestRegistrationSize). Its
+// LooksAlive part is out of line, made when LooksAlive is first armed: most
+// targets have none, or check it Never. What its checks report comes back
+// through Done, which names it: it keeps no function per check.
 type registration struct {
-	s       *Scheduler
-	t       Target
-	isAlive alarm       // IsAlive's; alarm says what guards what
-	looks   *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
-	since   int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
-	off     atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+	isAlive alarm // IsAlive's; alarm says what guards what
+	// policy is shared (Scheduler.policies): never changed through it. It
+	// is replaced holding both mu and Scheduler.tmu, while no alarm of r
+	// is in the heap (SetPolicy), and read holding either: the heap reads
+	// an alarm's interval from it (alarm.every). Next to the alarm, as a
+	// tick reads both.
+	policy *Policy
+	s      *Scheduler
+	t      Target
+	looks  *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
+	since  int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
+	off    atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
-	mu       sync.Mutex // guards everything below, and looks.failures
+	mu       sync.Mutex // guards failures and looks.failures, and policy with tmu
 	failures uint32     // IsAlive's failed checks in a row (R24); see result
-	policy   *Policy    // shared (Scheduler.policies): never changed through it
 }
 
 // looks is a registration's LooksAlive part.
@@ -342,7 +348,6 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 		prev = now
 	}
 	s.remove(a)
-	a.interval = d
 	s.push(a, max(later(prev, d), now), now)
 }
 
@@ -361,7 +366,7 @@ func (r *registration) disarm(op resource.Op) (last int64, ok bool) {
 	}
 	due := s.due(a)
 	s.remove(a)
-	return due - int64(a.interval), true
+	return due - int64(a.every()), true
 }
 
 // tick is an alarm's tick, on a worker (alarms.go); the heap has already
@@ -486,15 +491,18 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.off.Load() {
 		return
 	}
-	r.policy = r.s.policies.get(p)
-	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
-		// Keep the schedule's phase: the next tick comes one new interval
-		// after the last one was due.
-		last, ok := r.disarm(op)
-		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
-			continue
-		}
-		r.arm(op, last, ok)
+	policy := r.s.policies.get(p)
+	// Keep each schedule's phase: the next tick comes one new interval
+	// after the last one was due, which the old interval says; and the
+	// policy changes while no alarm of r is in the heap (registration).
+	lastIsAlive, okIsAlive := r.disarm(resource.OpIsAlive)
+	lastLooks, okLooks := r.disarm(resource.OpLooksAlive)
+	r.s.tmu.Lock()
+	r.policy = policy
+	r.s.tmu.Unlock()
+	r.arm(resource.OpIsAlive, lastIsAlive, okIsAlive)
+	if r.t.HasLooksAlive() {
+		r.arm(resource.OpLooksAlive, lastLooks, okLooks)
 	}
 }
 
