@@ -10,11 +10,11 @@ import (
 
 // alarm is one kind of check of one registration, or one Timer, in the
 // scheduler's timer heap. When it is due is its heap entry's due (an alarm
-// not in the heap has no due time). It finds what to run through owner and
-// op, not through a closure: a closure per alarm would cost an allocation
-// per registration and kind.
+// not in the heap has no due time); how often a registration's alarm ticks
+// is in the registration's policy (every), not kept twice. It finds what to
+// run through owner and op, not through a closure: a closure per alarm
+// would cost an allocation per registration and kind.
 type alarm struct {
-	interval time.Duration // between ticks; 0 for a Timer's one shot; guarded by Scheduler.tmu
 	// owner is the *registration whose check of kind op this alarm ticks,
 	// or, when op is resource.OpNone, the *Timer this alarm is: one word
 	// for either, converted back only to the type op says. Set with op
@@ -23,6 +23,17 @@ type alarm struct {
 	owner unsafe.Pointer
 	index int32       // position in Scheduler.heap; -1 when not in it; guarded by Scheduler.tmu
 	op    resource.Op // OpIsAlive or OpLooksAlive, or OpNone for a Timer
+}
+
+// every returns the time between the ticks of a, a registration's alarm:
+// its kind's interval under the registration's policy. Called with tmu
+// held, which keeps the policy from changing (registration.policy).
+func (a *alarm) every() time.Duration {
+	p := (*registration)(a.owner).policy
+	if a.op == resource.OpLooksAlive {
+		return p.LooksAliveInterval
+	}
+	return p.IsAliveInterval
 }
 
 // due is an alarm that is due, waiting for a worker: a registration's
@@ -203,7 +214,7 @@ func (s *Scheduler) fireDue(now int64) {
 			continue
 		}
 		s.ready = append(s.ready, due{a: a})
-		if next := later(e.due, a.interval); next > now {
+		if next := later(e.due, a.every()); next > now {
 			s.heap[0].due = next
 			s.down(0)
 			continue

@@ -39,8 +39,8 @@ func TestHeapProperty(t *testing.T) {
 		tg := &funcTarget{check: ran.Done}
 		alarms := make([]*alarm, rapid.IntRange(1, 40).Draw(t, "alarms"))
 		for i := range alarms {
-			alarms[i] = &s.newRegistration(tg, Policy{FailureThreshold: 1}).isAlive.alarm
-			alarms[i].interval = time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
+			every := time.Duration(rapid.IntRange(1, 50).Draw(t, "interval"))
+			alarms[i] = &s.newRegistration(tg, Policy{IsAliveInterval: every, FailureThreshold: 1}).isAlive
 		}
 		s.tmu.Lock()
 		defer s.tmu.Unlock()
@@ -73,8 +73,8 @@ func TestHeapProperty(t *testing.T) {
 					switch {
 					case due > now:
 						require.Equal(t, due, s.due(a), "not due: not moved")
-					case due+int64(a.interval) > now:
-						require.Equal(t, due+int64(a.interval), s.due(a), "due: one interval on from when it was due")
+					case due+int64(a.every()) > now:
+						require.Equal(t, due+int64(a.every()), s.due(a), "due: one interval on from when it was due")
 					default:
 						require.Equal(t, now, s.due(a), "a whole interval late: due again at once")
 					}
@@ -120,7 +120,7 @@ func TestLateTickDueAtOnce(t *testing.T) {
 	s.fire()
 	<-started
 	s.tmu.Lock()
-	a := &reg.(*registration).isAlive.alarm
+	a := &reg.(*registration).isAlive
 	assert.Equal(t, s.now(), s.due(a), "due again at once")
 	s.tmu.Unlock()
 	clk.Add(0) // fires the timer set for now
@@ -140,12 +140,12 @@ func TestLateTickDueAtOnce(t *testing.T) {
 type funcTarget struct{ check func() }
 
 func (*funcTarget) HasLooksAlive() bool { return false }
-func (t *funcTarget) Check(_ resource.Op, done func(error)) Start {
+func (t *funcTarget) Check(d Done) Start {
 	t.check()
-	done(nil)
+	d.Report(nil)
 	return Started
 }
-func (*funcTarget) Fail(resource.Op, error) {}
+func (*funcTarget) Fail(Registration, resource.Op, error) {}
 
 // A Timer fires once after its time with the generation of its arm; a
 // re-arm makes a firing on its way stale, Stop reports whether it stopped
@@ -199,13 +199,13 @@ type blockTarget struct {
 }
 
 func (*blockTarget) HasLooksAlive() bool { return false }
-func (t *blockTarget) Check(_ resource.Op, done func(error)) Start {
+func (t *blockTarget) Check(d Done) Start {
 	t.entered <- t.id
 	<-t.release
-	done(nil)
+	d.Report(nil)
 	return Started
 }
-func (*blockTarget) Fail(resource.Op, error) {}
+func (*blockTarget) Fail(Registration, resource.Op, error) {}
 
 // R21: checks due at one instant run on the scheduler's workers, and a
 // check that blocks holds up no other: every one of them is entered while
@@ -240,7 +240,7 @@ type failTarget struct {
 	fails atomic.Int32
 }
 
-func (t *failTarget) Fail(resource.Op, error) { t.fails.Add(1) }
+func (t *failTarget) Fail(Registration, resource.Op, error) { t.fails.Add(1) }
 
 // R24: a failure count stops at its type's bound rather than wrap, so a
 // threshold above the bound never latches, and one at it does.

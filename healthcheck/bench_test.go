@@ -22,15 +22,15 @@ type countTarget struct {
 
 func (*countTarget) HasLooksAlive() bool { return false }
 
-func (t *countTarget) Check(_ resource.Op, done func(error)) healthcheck.Start {
+func (t *countTarget) Check(d healthcheck.Done) healthcheck.Start {
 	if t.n.Add(1) == t.want {
 		close(t.done)
 	}
-	done(nil)
+	d.Report(nil)
 	return healthcheck.Started
 }
 
-func (*countTarget) Fail(resource.Op, error) {}
+func (*countTarget) Fail(healthcheck.Registration, resource.Op, error) {}
 
 // BenchmarkSchedulerTick is the scheduler's own cost per scheduled check
 // (R20): 1000 registrations on the real clock, IsAliveInterval 10 ms (100 000

@@ -14,7 +14,8 @@
 // timer is set for the earliest. A goroutine exists only while a check runs
 // (the tick's; the target runs the check on it or starts its own). The
 // target (package wrapper's Wrapper) runs the check itself, under its check
-// timeout, caching the result; the scheduler decides only when. A [Timer]
+// timeout, caching the result, and hands the outcome back through the
+// [Done] it was given; the scheduler decides only when. A [Timer]
 // puts a target's one-shot deadlines (the wrapper's check time-outs and
 // operation deadlines) on the same heap; a firing runs on a worker, as a
 // tick does.

@@ -20,19 +20,19 @@ type disk struct {
 }
 
 func (*disk) HasLooksAlive() bool { return false }
-func (d *disk) Check(op resource.Op, done func(error)) healthcheck.Start {
+func (d *disk) Check(done healthcheck.Done) healthcheck.Start {
 	d.mu.Lock()
 	d.n++
 	n := d.n
 	d.mu.Unlock()
 	if n >= 3 {
-		done(errors.New("I/O error"))
+		done.Report(errors.New("I/O error"))
 	} else {
-		done(nil)
+		done.Report(nil)
 	}
 	return healthcheck.Started
 }
-func (d *disk) Fail(_ resource.Op, err error) { d.failed <- err }
+func (d *disk) Fail(_ healthcheck.Registration, _ resource.Op, err error) { d.failed <- err }
 
 // A scheduler checks a target every IsAliveInterval; with FailureThreshold
 // 2 the second failed check in a row is handed to the target as a failure.
@@ -49,6 +49,34 @@ func Example() {
 	fmt.Println("failure:", <-d.failed)
 	// Output:
 	// failure: I/O error
+}
+
+// manual is a Checker of one's own, with one registration: it checks its
+// target when asked, and prints what the checks report.
+type manual struct{ t healthcheck.Target }
+
+func (m *manual) Register(t healthcheck.Target, _ healthcheck.Policy) healthcheck.Registration {
+	m.t = t
+	return m
+}
+func (*manual) SetPolicy(healthcheck.Policy) {}
+func (*manual) Unregister()                  {}
+func (*manual) ReportCheck(op resource.Op, err error) {
+	fmt.Printf("%v: %v\n", op, err)
+}
+
+// A Checker other than Scheduler hands its targets Dones made by NewDone:
+// what a target reports reaches the registration's ReportCheck.
+func ExampleNewDone() {
+	m := &manual{}
+	reg := m.Register(&disk{}, healthcheck.Policy{})
+	for range 3 {
+		m.t.Check(healthcheck.NewDone(reg.(healthcheck.Reporter), resource.OpIsAlive))
+	}
+	// Output:
+	// IsAlive: <nil>
+	// IsAlive: <nil>
+	// IsAlive: I/O error
 }
 
 // A Timer is a one-shot deadline on the scheduler's heap; the generation

@@ -66,7 +66,7 @@ func (p Policy) Resolve() (Policy, error) {
 type Start uint8
 
 const (
-	// Started: the check runs; done will be called once.
+	// Started: the check runs; its Done will be reported once.
 	Started Start = iota
 	// StillRunning: the previous check of the same kind still runs; the
 	// tick starts none and counts as one more failed check (R21).
@@ -77,37 +77,97 @@ const (
 	Skipped
 )
 
-// Target is what a Scheduler checks; package wrapper adapts a Wrapper to it
-// for each online period.
+// Target is what a Scheduler checks; package wrapper's Wrapper is one,
+// registered once per online period.
+//
+// A tick or a failure may reach the target after its registration was
+// unregistered (it was on its way). Check and Fail say which registration
+// they come from, so that a target registered again since can refuse them:
+// a check or a failure of an earlier registration must not count in a
+// later one.
 type Target interface {
 	// HasLooksAlive reports whether the target has a LooksAlive check.
 	HasLooksAlive() bool
 
-	// Check runs one check, op being resource.OpIsAlive or
-	// resource.OpLooksAlive. It may run it on the calling goroutine — the
-	// scheduler calls Check on a worker that no other tick waits for, so a
-	// check that hangs holds up nothing else — or hand it to another. When it
-	// returns Started it has called, or will call, done exactly once with
-	// the outcome: nil, the check's error, or an error wrapping
-	// resource.ErrCheckTimeout when the check did not return within the
-	// target's check timeout. Otherwise it starts nothing and never calls
-	// done.
-	Check(op resource.Op, done func(err error)) Start
+	// Check runs one check of kind d.Op(), resource.OpIsAlive or
+	// resource.OpLooksAlive, for the registration d.Registration(). It may
+	// run it on the calling goroutine — the scheduler calls Check on a
+	// worker that no other tick waits for, so a check that hangs holds up
+	// nothing else — or hand it to another. When it returns Started it has
+	// called, or will call, d.Report exactly once with the outcome: nil,
+	// the check's error, or an error wrapping resource.ErrCheckTimeout when
+	// the check did not return within the target's check timeout.
+	// Otherwise it starts nothing and never calls d.Report. A check of a
+	// registration the target no longer uses is Skipped.
+	Check(d Done) Start
 
-	// Fail hands the target a failure: FailureThreshold failed checks of
-	// kind op in a row outside the startup grace (R21, R24). The target
-	// latches it.
-	Fail(op resource.Op, err error)
+	// Fail hands the target a failure of registration reg: FailureThreshold
+	// failed checks of kind op in a row outside the startup grace (R21,
+	// R24). The target latches it, unless reg is a registration it no
+	// longer uses.
+	Fail(reg Registration, op resource.Op, err error)
+}
+
+// Done is how a check's outcome gets back to the registration that started
+// it: the Checker hands one to Target.Check, and the target, when Check
+// returned Started, calls Report exactly once. It is a small value, passed
+// and kept by value: a Scheduler makes one per tick at no cost, where a
+// function per registration would be an allocation (issue 10). The zero
+// Done is of no registration, and its Report does nothing.
+type Done struct {
+	reg Registration // a Scheduler's *registration, or a Reporter (NewDone)
+	op  resource.Op
+}
+
+// Reporter is a registration of a Checker other than Scheduler: it takes
+// the outcomes of its checks from the Dones that NewDone makes for it.
+type Reporter interface {
+	Registration
+	// ReportCheck receives the outcome of a check of kind op: what the
+	// target passed to Done.Report.
+	ReportCheck(op resource.Op, err error)
+}
+
+// NewDone returns the Done of a check of kind op that r's Checker hands to
+// a Target: its Report calls r.ReportCheck. A Scheduler makes its own.
+func NewDone(r Reporter, op resource.Op) Done { return Done{reg: r, op: op} }
+
+// Op returns the kind of the check: resource.OpIsAlive or
+// resource.OpLooksAlive.
+func (d Done) Op() resource.Op { return d.op }
+
+// Registration returns the registration whose check it is: what Register
+// returned. A target compares it with the registration it has now.
+func (d Done) Registration() Registration { return d.reg }
+
+// Report hands the check's outcome to its registration: nil, the check's
+// error, or one wrapping resource.ErrCheckTimeout. A target calls it once
+// per Started check; a second call would count the check twice (and, under
+// MaxConcurrentChecks, free a slot it does not hold).
+func (d Done) Report(err error) {
+	switch r := d.reg.(type) {
+	case *registration:
+		r.s.release()
+		r.result(d.op, err)
+	case Reporter:
+		r.ReportCheck(d.op, err)
+	}
 }
 
 // Checker is the scheduler side, as package wrapper sees it.
 type Checker interface {
 	// Register starts checking t under p until the registration is
-	// unregistered. p must be resolved.
+	// unregistered. p must be resolved. A tick may reach t before
+	// Register has returned: a target that compares registrations
+	// (Target) records what Register returns under a lock that its Check
+	// and Fail take, as package wrapper does.
 	Register(t Target, p Policy) Registration
 }
 
-// Registration is one target's place in a Checker.
+// Registration is one target's place in a Checker. Targets compare
+// registrations with == (Target), so a Checker's registrations must be
+// comparable, and distinct from one another while they are in use: a
+// pointer each, as a Scheduler's are.
 type Registration interface {
 	// SetPolicy changes the intervals, threshold and grace; the next ticks
 	// use them.
@@ -208,48 +268,36 @@ func (s *Scheduler) Register(t Target, p Policy) Registration {
 // newRegistration returns a registration of t under p, not armed.
 func (s *Scheduler) newRegistration(t Target, p Policy) *registration {
 	r := &registration{s: s, t: t, policy: s.policies.get(p), since: s.now()}
-	r.isAlive = r.newKind(resource.OpIsAlive)
+	r.isAlive = alarm{owner: unsafe.Pointer(r), index: -1, op: resource.OpIsAlive}
 	return r
 }
 
-// newKind returns r's kind op, not armed.
-func (r *registration) newKind(op resource.Op) kind {
-	return kind{
-		alarm: alarm{owner: unsafe.Pointer(r), index: -1, op: op},
-		// Made once: a Started check calls its done exactly once
-		// (Target), and one check of a kind runs at a time, so the ticks
-		// share it.
-		done: func(err error) { r.s.release(); r.result(op, err) },
-	}
-}
-
 // registration is one target's place in the timer heap and its failure
-// counts. Its LooksAlive part is out of line, made when LooksAlive is
-// first armed: most targets have none, or check it Never, and it would be
-// a third of a registration.
+// counts: 80 bytes, a size class (issue 10; TestRegistrationSize). Its
+// LooksAlive part is out of line, made when LooksAlive is first armed: most
+// targets have none, or check it Never. What its checks report comes back
+// through Done, which names it: it keeps no function per check.
 type registration struct {
-	s       *Scheduler
-	t       Target
-	isAlive kind        // IsAlive's alarm and done
-	looks   *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
-	since   int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
-	off     atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
+	isAlive alarm // IsAlive's; alarm says what guards what
+	// policy is shared (Scheduler.policies): never changed through it. It
+	// is replaced holding both mu and Scheduler.tmu, while no alarm of r
+	// is in the heap (SetPolicy), and read holding either: the heap reads
+	// an alarm's interval from it (alarm.every). Next to the alarm, as a
+	// tick reads both.
+	policy *Policy
+	s      *Scheduler
+	t      Target
+	looks  *looks      // LooksAlive's, made by its first arm under mu and never changed; nil until then. Read under mu, or by a tick of its alarm (pushed after it was set)
+	since  int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
+	off    atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
-	mu       sync.Mutex // guards everything below, and looks.failures
+	mu       sync.Mutex // guards failures and looks.failures, and policy with tmu
 	failures uint32     // IsAlive's failed checks in a row (R24); see result
-	policy   *Policy    // shared (Scheduler.policies): never changed through it
-}
-
-// kind is one kind of check of a registration: its alarm and the done
-// handed to each of its checks.
-type kind struct {
-	alarm alarm       // alarm says what guards what
-	done  func(error) // made with the kind, never changed
 }
 
 // looks is a registration's LooksAlive part.
 type looks struct {
-	kind
+	alarm    alarm  // alarm says what guards what
 	failures uint32 // failed checks in a row (R24); guarded by the registration's mu; see result
 }
 
@@ -257,7 +305,7 @@ type looks struct {
 // never armed).
 func (r *registration) alarmOf(op resource.Op) *alarm {
 	if op != resource.OpLooksAlive {
-		return &r.isAlive.alarm
+		return &r.isAlive
 	}
 	if r.looks == nil {
 		return nil
@@ -290,7 +338,7 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 		return
 	}
 	if op == resource.OpLooksAlive && r.looks == nil {
-		r.looks = &looks{kind: r.newKind(op)}
+		r.looks = &looks{alarm: alarm{owner: unsafe.Pointer(r), index: -1, op: op}}
 	}
 	s, a := r.s, r.alarmOf(op)
 	s.tmu.Lock()
@@ -300,7 +348,6 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 		prev = now
 	}
 	s.remove(a)
-	a.interval = d
 	s.push(a, max(later(prev, d), now), now)
 }
 
@@ -319,7 +366,7 @@ func (r *registration) disarm(op resource.Op) (last int64, ok bool) {
 	}
 	due := s.due(a)
 	s.remove(a)
-	return due - int64(a.interval), true
+	return due - int64(a.every()), true
 }
 
 // tick is an alarm's tick, on a worker (alarms.go); the heap has already
@@ -390,13 +437,9 @@ func (s *Scheduler) release() {
 }
 
 // check runs one check of r holding a slot, and frees the slot when the
-// target reports the outcome (its return or its time-out).
+// target reports the outcome (its return or its time-out) through the Done.
 func (r *registration) check(op resource.Op) {
-	done := r.isAlive.done
-	if op == resource.OpLooksAlive {
-		done = r.looks.done // a tick of its alarm: set (registration.looks)
-	}
-	switch r.t.Check(op, done) {
+	switch r.t.Check(Done{reg: r, op: op}) {
 	case StillRunning:
 		r.s.release()
 		// R21: the previous check is still running; this tick counts as
@@ -438,7 +481,7 @@ func (r *registration) result(op resource.Op, err error) {
 	r.mu.Unlock()
 	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)
 	if fail {
-		r.t.Fail(op, err)
+		r.t.Fail(r, op, err)
 	}
 }
 
@@ -448,15 +491,18 @@ func (r *registration) SetPolicy(p Policy) {
 	if r.off.Load() {
 		return
 	}
-	r.policy = r.s.policies.get(p)
-	for _, op := range []resource.Op{resource.OpIsAlive, resource.OpLooksAlive} {
-		// Keep the schedule's phase: the next tick comes one new interval
-		// after the last one was due.
-		last, ok := r.disarm(op)
-		if op == resource.OpLooksAlive && !r.t.HasLooksAlive() {
-			continue
-		}
-		r.arm(op, last, ok)
+	policy := r.s.policies.get(p)
+	// Keep each schedule's phase: the next tick comes one new interval
+	// after the last one was due, which the old interval says; and the
+	// policy changes while no alarm of r is in the heap (registration).
+	lastIsAlive, okIsAlive := r.disarm(resource.OpIsAlive)
+	lastLooks, okLooks := r.disarm(resource.OpLooksAlive)
+	r.s.tmu.Lock()
+	r.policy = policy
+	r.s.tmu.Unlock()
+	r.arm(resource.OpIsAlive, lastIsAlive, okIsAlive)
+	if r.t.HasLooksAlive() {
+		r.arm(resource.OpLooksAlive, lastLooks, okLooks)
 	}
 }
 
@@ -497,12 +543,16 @@ func (c *policyCache) get(p Policy) *Policy {
 	if shared, ok := c.m[p]; ok {
 		return shared
 	}
+	// A copy, made here: returning &p would move p to the heap on every
+	// call, a hit included (an allocation per registration).
+	q := new(Policy)
+	*q = p
 	if len(c.m) >= maxSharedPolicies {
-		return &p
+		return q
 	}
 	if c.m == nil {
 		c.m = make(map[Policy]*Policy)
 	}
-	c.m[p] = &p
-	return &p
+	c.m[p] = q
+	return q
 }

@@ -34,7 +34,8 @@ type target struct {
 
 func (t *target) HasLooksAlive() bool { return t.looks }
 
-func (t *target) Check(op resource.Op, done func(error)) healthcheck.Start {
+func (t *target) Check(done healthcheck.Done) healthcheck.Start {
+	op := done.Op()
 	t.mu.Lock()
 	if t.running {
 		t.mu.Unlock()
@@ -51,11 +52,11 @@ func (t *target) Check(op resource.Op, done func(error)) healthcheck.Start {
 		err, t.results = t.results[0], t.results[1:]
 	}
 	t.mu.Unlock()
-	done(err)
+	done.Report(err)
 	return healthcheck.Started
 }
 
-func (t *target) Fail(_ resource.Op, err error) {
+func (t *target) Fail(_ healthcheck.Registration, _ resource.Op, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fails = append(t.fails, err)
@@ -209,17 +210,17 @@ func TestResolve(t *testing.T) {
 // slowTarget's checks stay running until the test calls their done.
 type slowTarget struct {
 	mu    sync.Mutex
-	dones []func(error)
+	dones []healthcheck.Done
 }
 
 func (*slowTarget) HasLooksAlive() bool { return false }
-func (t *slowTarget) Check(_ resource.Op, done func(error)) healthcheck.Start {
+func (t *slowTarget) Check(done healthcheck.Done) healthcheck.Start {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.dones = append(t.dones, done)
 	return healthcheck.Started
 }
-func (*slowTarget) Fail(resource.Op, error) {}
+func (*slowTarget) Fail(healthcheck.Registration, resource.Op, error) {}
 func (t *slowTarget) started() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -248,7 +249,7 @@ func TestMaxConcurrentChecks(t *testing.T) {
 	first.mu.Lock()
 	done := first.dones[0]
 	first.mu.Unlock()
-	done(resource.ErrCheckTimeout) // timed out: the slot is free at once
+	done.Report(resource.ErrCheckTimeout) // timed out: the slot is free at once
 	require.Eventually(t, func() bool { return second.started() == 1 }, 10*time.Second, time.Millisecond)
 }
 
@@ -274,15 +275,15 @@ type kindTarget struct {
 }
 
 func (*kindTarget) HasLooksAlive() bool { return true }
-func (t *kindTarget) Check(op resource.Op, done func(error)) healthcheck.Start {
-	if op == resource.OpIsAlive {
-		done(t.isAlive)
+func (t *kindTarget) Check(done healthcheck.Done) healthcheck.Start {
+	if done.Op() == resource.OpIsAlive {
+		done.Report(t.isAlive)
 	} else {
-		done(nil)
+		done.Report(nil)
 	}
 	return healthcheck.Started
 }
-func (t *kindTarget) Fail(op resource.Op, _ error) {
+func (t *kindTarget) Fail(_ healthcheck.Registration, op resource.Op, _ error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.fail = op
@@ -291,4 +292,105 @@ func (t *kindTarget) failed() resource.Op {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.fail
+}
+
+// regTarget records the registration each check and each failure comes
+// with; its checks fail.
+type regTarget struct {
+	mu     sync.Mutex
+	checks []healthcheck.Registration
+	fails  []healthcheck.Registration
+}
+
+func (*regTarget) HasLooksAlive() bool { return true }
+func (t *regTarget) Check(done healthcheck.Done) healthcheck.Start {
+	t.mu.Lock()
+	t.checks = append(t.checks, done.Registration())
+	t.mu.Unlock()
+	done.Report(errSick)
+	return healthcheck.Started
+}
+func (t *regTarget) Fail(reg healthcheck.Registration, _ resource.Op, _ error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fails = append(t.fails, reg)
+}
+func (t *regTarget) seen() (checks, fails []healthcheck.Registration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append(checks, t.checks...), append(fails, t.fails...)
+}
+
+// Every check and failure names the registration it is of, as Register
+// returned it, so that a target registered again can refuse an earlier
+// registration's (package wrapper does, once per online period, R21).
+func TestChecksAndFailuresNameTheirRegistration(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	tg := &regTarget{}
+	p := resolve(t, healthcheck.Policy{IsAliveInterval: 2 * time.Second, LooksAliveInterval: time.Second, FailureThreshold: 2})
+	first := s.Register(tg, p)
+	first.Unregister()
+	reg := s.Register(tg, p)
+	defer reg.Unregister()
+	if reg == first {
+		t.Fatal("two registrations are equal")
+	}
+	for range 4 {
+		clk.Add(time.Second)
+	}
+	require.Eventually(t, func() bool { _, f := tg.seen(); return len(f) >= 2 }, 10*time.Second, time.Millisecond)
+	checks, fails := tg.seen()
+	for _, got := range append(checks, fails...) {
+		assert.Equal(t, reg, got)
+	}
+}
+
+// Issue 10: registering a target that has no LooksAlive allocates one
+// record, the registration: the Done each check is handed is a value, and
+// nothing else is made per registration.
+func TestRegisterAllocatesOneRecord(t *testing.T) {
+	s := healthcheck.New(healthcheck.Options{Clock: clock.NewMock()})
+	tg := &target{}
+	p := resolve(t, healthcheck.Policy{IsAliveInterval: time.Second})
+	regs := make([]healthcheck.Registration, 0, 1001)
+	defer func() {
+		for _, r := range regs {
+			r.Unregister()
+		}
+	}()
+	regs = append(regs, s.Register(tg, p)) // the policy is cached, the timer made
+	// The heap's array grows now and then: its amortised share rounds
+	// down to nothing over the runs.
+	if n := testing.AllocsPerRun(1000, func() { regs = append(regs, s.Register(tg, p)) }); n != 1 {
+		t.Errorf("Register allocates %v times, want 1", n)
+	}
+}
+
+// reporter is a Checker's registration of the test's own.
+type reporter struct {
+	ops  []resource.Op
+	errs []error
+}
+
+func (*reporter) SetPolicy(healthcheck.Policy) {}
+func (*reporter) Unregister()                  {}
+func (r *reporter) ReportCheck(op resource.Op, err error) {
+	r.ops, r.errs = append(r.ops, op), append(r.errs, err)
+}
+
+// A Checker other than Scheduler hands out Dones made by NewDone: they
+// name its registration and report to it; the zero Done reports nowhere.
+func TestNewDone(t *testing.T) {
+	r := &reporter{}
+	d := healthcheck.NewDone(r, resource.OpLooksAlive)
+	assert.Equal(t, resource.OpLooksAlive, d.Op())
+	assert.Equal(t, healthcheck.Registration(r), d.Registration())
+	d.Report(errSick)
+	assert.Equal(t, []resource.Op{resource.OpLooksAlive}, r.ops)
+	assert.Equal(t, []error{errSick}, r.errs)
+
+	var zero healthcheck.Done
+	assert.Nil(t, zero.Registration())
+	zero.Report(errSick) // nothing, and no panic
 }

@@ -10,33 +10,49 @@ import (
 	"github.com/resdll/resdll/resource"
 )
 
-// checkTarget is the wrapper as a health-check target for one online
-// period: checks and failures of a period that has ended are refused, so a
-// late tick or result never touches the next period (R21).
-type checkTarget struct {
-	w      *Wrapper
-	period uint64
-}
+// checkTarget is the wrapper as a health-check target: the wrapper itself,
+// so that registering costs nothing beyond the checker's registration
+// (issue 10). A check or a failure comes with the registration it is of;
+// one of a registration other than the wrapper's current one (Wrapper.reg)
+// is of an online period that has ended, and is refused, so a late tick or
+// result never touches the next period (R21).
+type checkTarget Wrapper
+
+func (t *checkTarget) wrapper() *Wrapper { return (*Wrapper)(t) }
 
 // HasLooksAlive reports whether the resource implements
 // resource.LooksAliver.
-func (t checkTarget) HasLooksAlive() bool { return t.w.looks() != nil }
+func (t *checkTarget) HasLooksAlive() bool { return t.wrapper().looks() != nil }
 
 // Check starts one check for the scheduler (R20, R21). A tick that finds a
 // fresh check (CheckNow) of the same kind running shares its result once
 // (R25); a later one counts as a tick that found the check running.
-func (t checkTarget) Check(op resource.Op, done func(error)) healthcheck.Start {
-	return t.w.startCheck(op, t.period, done)
+func (t *checkTarget) Check(done healthcheck.Done) healthcheck.Start {
+	return t.wrapper().startCheck(done)
 }
 
 // Fail latches a failure of the scheduler's (R21, R24).
-func (t checkTarget) Fail(op resource.Op, err error) {
-	t.w.input(func(now time.Time) acts { return t.w.core.latch(op, err, t.period, now) })
+func (t *checkTarget) Fail(reg healthcheck.Registration, op resource.Op, err error) {
+	w := t.wrapper()
+	w.input(func(now time.Time) acts {
+		if !w.checksWith(reg) {
+			return nil // an ended period's
+		}
+		return w.core.latch(op, err, 0, now)
+	})
 }
 
-// startCheck starts a check of kind op for period (0: the current one) and
-// hands done its result.
-func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) healthcheck.Start {
+// checksWith reports whether reg is the registration the wrapper checks
+// with now: the one it made when the current online period began. Called
+// with w.mu held.
+func (w *Wrapper) checksWith(reg healthcheck.Registration) bool {
+	return reg != nil && reg == w.reg
+}
+
+// startCheck starts the check done is for, when its registration is the
+// current one, and hands done its result.
+func (w *Wrapper) startCheck(done healthcheck.Done) healthcheck.Start {
+	op := done.Op()
 	switch {
 	case op == resource.OpLooksAlive && w.looks() == nil:
 		op = resource.OpIsAlive
@@ -45,7 +61,10 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	}
 	r := getRunning() // its call is the core's record too
 	w.mu.Lock()
-	_, started := w.core.startCheck(op, period, w.clock().Now(), &r.call)
+	started := healthcheck.Skipped // a tick of an ended period's registration
+	if w.checksWith(done.Registration()) {
+		_, started = w.core.startCheck(op, 0, w.clock().Now(), &r.call)
+	}
 	if started != healthcheck.Started {
 		runnings.Put(r) // untouched
 	}
@@ -60,7 +79,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	if started != healthcheck.Started {
 		if r := w.freshCheck(op); r != nil && !r.shared && started == healthcheck.StillRunning {
 			r.shared = true
-			r.waiters = append(r.waiters, done)
+			r.done = done // a fresh check has no other
 			w.mu.Unlock()
 			return healthcheck.Started
 		}
@@ -72,7 +91,7 @@ func (w *Wrapper) startCheck(op resource.Op, period uint64, done func(error)) he
 	// goroutine runs it instead, so nothing is deferred but the delivery.
 	// (checkNow does the same with a goroutine of its own.)
 	w.track(r)
-	r.waiters = append(r.waiters, done)
+	r.done = done
 	w.armCallTimeout(r, w.policy.CheckTimeout)
 	w.mu.Unlock()
 	w.after(nil)
@@ -98,7 +117,7 @@ func (w *Wrapper) checkNotEntered(op resource.Op) bool {
 // op, or nil. Called with w.mu held.
 func (w *Wrapper) freshCheck(op resource.Op) *running {
 	for r := range w.running.all() {
-		if r.fresh && r.call.op == op && r.waiters != nil {
+		if r.fresh && r.call.op == op && r.pending {
 			return r
 		}
 	}

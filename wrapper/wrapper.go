@@ -270,10 +270,10 @@ type running struct {
 	once     sync.Once
 	resolved chan struct{}     // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
 	result   error             // written once, before resolved is closed
-	waiters  []func(error)     // told the result by resolve: the checker's done, a tick sharing a fresh check; guarded by Wrapper.mu until resolved; nil once resolved
-	waitBuf  [2]func(error)    // waiters' first two, without an allocation per check (issue 10)
+	done     healthcheck.Done  // told the result by resolve: a scheduled check's tick, or the one tick sharing a fresh check; a value, no allocation per check (issue 10); guarded by Wrapper.mu; zero once resolved
 	fresh    bool              // a check CheckNow started (R25)
 	shared   bool              // a tick already shares this fresh check
+	pending  bool              // tracked and not yet resolved; guarded by Wrapper.mu
 	timeout  healthcheck.Timer // a check's or probe's time-out, on the wrapper's timeouts heap: in the call's record, so an idle wrapper keeps none (issue 10)
 	timeFor  time.Duration     // its length while armed; 0 when not armed (guarded by Wrapper.mu)
 	w        *Wrapper          // whose call it is, for OnTimer
@@ -281,7 +281,7 @@ type running struct {
 	timedOut error             // set under Wrapper.mu when that time-out fired
 }
 
-// resolve records the call's outcome once and tells its waiters. It
+// resolve records the call's outcome once and hands it to r.done. It
 // reports whether somebody may wait on the resolved channel (or read the
 // result): true unless this call resolved r and nobody had asked for the
 // channel. w.mu must not be held.
@@ -292,12 +292,10 @@ func (r *running) resolve(w *Wrapper, err error) (waited bool) {
 		r.result = err
 		waited = r.resolved != nil
 		signal(&r.resolved)
-		waiters := r.waiters
-		r.waiters = nil
+		done := r.done
+		r.done, r.pending = healthcheck.Done{}, false
 		w.mu.Unlock()
-		for _, f := range waiters {
-			f(err)
-		}
+		done.Report(err) // nothing when there is none
 	})
 	return waited
 }
@@ -515,7 +513,10 @@ func (w *Wrapper) execEmit(ev *resource.Event) {
 }
 
 func (w *Wrapper) register() {
-	w.reg = w.checker().Register(checkTarget{w: w, period: w.core.period}, w.policy.checks)
+	// The wrapper is its own target: a pointer in the interface, no
+	// allocation (issue 10). Ticks and failures of this registration count
+	// while w.reg is it, which is this online period (checkTarget).
+	w.reg = w.checker().Register((*checkTarget)(w), w.policy.checks)
 }
 
 // closedStep runs once the resource's Close has: the release, then Close's
@@ -654,7 +655,7 @@ func (w *Wrapper) start(k call) *running {
 // track makes r, whose call is set, one of the running calls. Called with
 // w.mu held.
 func (w *Wrapper) track(r *running) {
-	r.waiters = r.waitBuf[:0] // non-nil: unresolved
+	r.pending = true
 	r.label = getLabel()
 	r.cc = new(callCtx)
 	r.ctx = r.cc
