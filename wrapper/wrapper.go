@@ -400,14 +400,18 @@ func (c *policyCache) Get(p resolved) *resolved {
 	if shared, ok := c.m[p]; ok {
 		return shared
 	}
+	// A copy, made here: returning &p would move p to the heap on every
+	// call, a hit included.
+	q := new(resolved)
+	*q = p
 	if len(c.m) >= maxSharedPolicies {
-		return &p
+		return q
 	}
 	if c.m == nil {
 		c.m = make(map[resolved]*resolved)
 	}
-	c.m[p] = &p
-	return &p
+	c.m[p] = q
+	return q
 }
 
 // step is one thing exec defers until the lock is released: a function to

@@ -27,7 +27,10 @@ func (c *Cache[T]) Get(v T) *T {
 	if p, ok := c.m[v]; ok {
 		return p
 	}
-	p := &v
+	// A copy, made here: taking &v would move v to the heap on every call,
+	// a hit included.
+	p := new(T)
+	*p = v
 	limit := c.Max
 	if limit == 0 {
 		limit = DefaultMax
