@@ -107,8 +107,8 @@ func (h *harness) apply(in string, a acts) acts {
 			if _, dup := h.live[x.call.id]; dup {
 				h.failf("start of call %d, which is already running", x.call.id)
 			}
-			if x.call.started != h.now {
-				h.failf("call %d started at %v, not now", x.call.id, x.call.started)
+			if x.call.started != h.c.env.stampOf(h.now) {
+				h.failf("call %d started at %v, not now", x.call.id, h.c.env.timeOf(x.call.started, h.now))
 			}
 			h.live[x.call.id] = *x.call
 			switch x.call.lane {
@@ -771,7 +771,7 @@ func TestCoreOnlineOffline(t *testing.T) {
 			if !e.Time.Equal(t0.Add(tPend)) {
 				t.Fatalf("event at %v", e.Time)
 			}
-			if ab := h.c.abandoned(); len(ab) != 1 || ab[0].id != 1 || !ab[0].abandonedAt.Equal(t0.Add(tPend)) {
+			if ab := h.c.abandoned(); len(ab) != 1 || ab[0].id != 1 || ab[0].abandonedAt != h.c.env.stampOf(t0.Add(tPend)) {
 				t.Fatalf("abandoned %+v", ab)
 			}
 			// Its later return is recorded, not acted on.

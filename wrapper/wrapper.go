@@ -482,7 +482,8 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
 	if w.obs != nil {
-		op, at := x.call.op, x.call.abandonedAt
+		e := w.core.env
+		op, at := x.call.op, e.timeOf(x.call.abandonedAt, e.clock.Now())
 		later.add(func() { w.obs.Abandoned(op, at) })
 	}
 }
@@ -1313,11 +1314,12 @@ func (w *Wrapper) Abandoned() []AbandonedCall {
 			ids[i] = r.label.tag
 		}
 	}
+	e, now := w.core.env, w.clock().Now() // what the calls' stamps are read through
 	w.mu.Unlock()
 	out := make([]AbandonedCall, len(calls))
 	stacks := goroutineStacks(ids)
 	for i, k := range calls {
-		out[i] = AbandonedCall{Op: k.op, Started: k.started, AbandonedAt: k.abandonedAt, Stack: stacks[ids[i]]}
+		out[i] = AbandonedCall{Op: k.op, Started: e.timeOf(k.started, now), AbandonedAt: e.timeOf(k.abandonedAt, now), Stack: stacks[ids[i]]}
 	}
 	slices.SortFunc(out, func(a, b AbandonedCall) int { return a.Started.Compare(b.Started) })
 	return out
@@ -1406,8 +1408,8 @@ func (w *Wrapper) Status() Status {
 	}
 	for _, k := range c.abandoned() {
 		s.Abandoned++
-		if s.OldestAbandoned.IsZero() || k.abandonedAt.Before(s.OldestAbandoned) {
-			s.OldestAbandoned = k.abandonedAt
+		if at := c.env.timeOf(k.abandonedAt, now); s.OldestAbandoned.IsZero() || at.Before(s.OldestAbandoned) {
+			s.OldestAbandoned = at
 		}
 	}
 	if c.phase == phaseQueued || c.phase == phaseWaiting || c.phase == phaseRunning ||
