@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"github.com/resdll/resdll/healthcheck"
@@ -364,11 +365,31 @@ func newCore(name string, e *env, t *timing, hasTerminator, hasCloser bool) core
 // acts collects the actions of one step.
 type acts []action
 
+// actsLen is the room an acts starts with: a transition takes a few, so it
+// grows once, not three times.
+const actsLen = 4
+
+// actsArrays holds the arrays of acts that exec is done with (free): every
+// core input that acts made one, 224 bytes, about 1 KB per failure and
+// restart, which set how often the collector ran in a storm (issue 10).
+var actsArrays = sync.Pool{New: func() any { return new([actsLen]action) }}
+
 func (a *acts) add(x action) {
 	if *a == nil {
-		*a = make(acts, 0, 4) // a transition takes a few: grow once, not three times
+		*a = actsArrays.Get().(*[actsLen]action)[:0]
 	}
 	*a = append(*a, x)
+}
+
+// free gives a's array back for a later step's actions, when it is the one
+// add took (it did not grow out of it). Nothing may use a after.
+func (a acts) free() {
+	if cap(a) != actsLen {
+		return
+	}
+	arr := (*[actsLen]action)(a[:actsLen])
+	*arr = [actsLen]action{} // what the actions pointed to is not kept
+	actsArrays.Put(arr)
 }
 
 // emit appends an event with the next sequence number.

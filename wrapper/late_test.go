@@ -36,3 +36,26 @@ func TestLateErrorReadsAsBefore(t *testing.T) {
 		assert.True(t, errors.Is(tc.want, tc.err.err))
 	}
 }
+
+// An acts array given back keeps nothing its actions pointed to (issue 10:
+// the arrays are pooled), and one that grew out of its array is not given
+// back.
+func TestActsFreeForgets(t *testing.T) {
+	var a acts
+	ev := &resource.Event{}
+	a.add(action{kind: actEmit, ev: ev})
+	a.add(action{kind: actCancel, call: &call{}})
+	arr := (*[actsLen]action)(a[:actsLen])
+	a.free()
+	if *arr != ([actsLen]action{}) {
+		t.Fatalf("a freed array still holds %+v", *arr)
+	}
+	var big acts
+	for range actsLen + 1 {
+		big.add(action{kind: actEmit, ev: ev})
+	}
+	big.free()
+	if big[actsLen].ev != ev {
+		t.Fatal("a grown array was cleared")
+	}
+}

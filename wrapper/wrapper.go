@@ -430,6 +430,7 @@ func (l *steps) add(f func()) { *l = append(*l, step{fn: f}) }
 // exec returns what must happen after the lock is released, which the caller
 // runs with after.
 func (w *Wrapper) exec(a acts) (later steps) {
+	defer a.free() // nothing refers to the actions after: the steps copy what they need
 	// The rare actions are methods of their own: exec runs on every
 	// check's goroutine, and a small frame here keeps that goroutine's
 	// stack from growing (issue 10).
