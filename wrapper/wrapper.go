@@ -621,12 +621,17 @@ var outboxes = sync.Pool{New: func() any { return new(outbox) }}
 // a burst's large array is let go.
 const maxKeptOutbox = 64
 
-// put empties b, which nothing else reaches, and keeps it for reuse.
+// put empties b, which nothing else reaches, and keeps it for reuse, with
+// its events, which have been delivered (the sink got copies).
 func (b *outbox) put() {
+	for _, e := range b.evs {
+		*e = resource.Event{} // what it pointed to is not kept
+		events.Put(e)
+	}
 	if cap(b.evs) > maxKeptOutbox {
 		return
 	}
-	clear(b.evs) // the delivered events are not kept alive
+	clear(b.evs)
 	b.evs = b.evs[:0]
 	outboxes.Put(b)
 }
