@@ -844,7 +844,12 @@ func (h hooks) WaitWithoutTimeout() {
 
 // deadline is the operation deadline's timer callback.
 func (w *Wrapper) deadline(gen uint64) {
-	w.input(func(now time.Time) acts { return w.core.deadlineFired(gen, now) })
+	w.input(func(now time.Time) acts {
+		if w.core.armed && w.core.gen == gen {
+			w.timer = nil // the one that fired: off the heap, nothing to stop
+		}
+		return w.core.deadlineFired(gen, now)
+	})
 }
 
 // Online starts bringing the resource online and returns at once with the
