@@ -195,23 +195,14 @@ func (s *Scheduler) fire() {
 	s.rearm(now)
 }
 
-// fireBatch is how many due entries fireDue hands the workers at a time:
-// the first of a burst run while the rest are still taken off the heap. It
-// took them all first, under the workers' lock, and 10 000 time-outs on
-// one deadline waited for all 10 000 to be taken before the first handler
-// ran (issue 10).
-const fireBatch = 64
-
 // fireDue starts what is due at now and moves the alarms on. Called with
 // tmu held.
 func (s *Scheduler) fireDue(now int64) {
 	var late []*alarm
-	batch := s.firing[:0]
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	defer s.staff()
 	for len(s.heap) > 0 && s.heap[0].due <= now {
-		if len(batch) == fireBatch {
-			s.handOut(batch)
-			batch = batch[:0]
-		}
 		e := s.heap[0]
 		a := e.a
 		if a.op == resource.OpNone { // a one-shot Timer
@@ -219,10 +210,10 @@ func (s *Scheduler) fireDue(now int64) {
 			// With this arm's generation: a re-arm before the handler
 			// runs makes this firing stale.
 			t := (*Timer)(a.owner)
-			batch = append(batch, due{a, t.gen, t.h})
+			s.ready = append(s.ready, due{a, t.gen, t.h})
 			continue
 		}
-		batch = append(batch, due{a: a})
+		s.ready = append(s.ready, due{a: a})
 		if next := later(e.due, a.every()); next > now {
 			s.heap[0].due = next
 			s.down(0)
@@ -231,24 +222,9 @@ func (s *Scheduler) fireDue(now int64) {
 		s.remove(a)
 		late = append(late, a)
 	}
-	s.handOut(batch)
-	clear(batch) // nothing kept alive by the batch
-	s.firing = batch[:0]
 	for _, a := range late {
 		s.push(a, now, now)
 	}
-}
-
-// handOut queues ds for the workers, and starts one if none is free.
-// Called with tmu held.
-func (s *Scheduler) handOut(ds []due) {
-	if len(ds) == 0 {
-		return
-	}
-	s.wmu.Lock()
-	s.ready = append(s.ready, ds...)
-	s.staff()
-	s.wmu.Unlock()
 }
 
 // later returns t + d in the heap's unit, saturated: a duration that

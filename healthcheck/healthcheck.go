@@ -212,7 +212,6 @@ type Scheduler struct {
 	timer    *clock.Timer // set for heap[0]; nil until the first alarm
 	timerAt  int64        // when timer is set for, if timerSet
 	timerSet bool
-	firing   []due // fireDue's batch, kept for the next firing
 
 	wmu   sync.Mutex // guards ready, head and free; taken after tmu
 	ready []due      // due ticks and firings waiting for a worker, from head on
