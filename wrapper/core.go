@@ -42,9 +42,8 @@ const (
 //
 // Its instants are stamps (core.env): a scheduled check's call is inside the
 // shell's record of it (running), which that keeps at 240 bytes, in a size
-// class of its own. In the Wrapper's (288), the records a check takes from
-// the pool and gives back came from spans full of long-lived wrappers, and
-// a check cost 20 % more CPU at 100 000 resources (issue 10).
+// class of its own. In the Wrapper's (288) a check cost 20 % more CPU at
+// 100 000 resources (issue 10: measured, the cause not established).
 type call struct {
 	id          callID
 	op          resource.Op

@@ -61,10 +61,9 @@ func TestIdleWrapperHasNoErrs(t *testing.T) {
 }
 
 // A scheduled check's record (running) is in a size class of its own, not
-// the Wrapper's: records taken from the pool and given back, made again
-// after each collection, came from spans full of long-lived wrappers, and a
-// check cost 20 % more CPU at 100 000 resources (issue 10; the scale
-// program, running padded from 280 to 320 bytes: 1.55 → 1.29 µs per check).
+// the Wrapper's: sharing it, a check cost 20 % more CPU at 100 000 resources
+// (issue 10; the scale program, running padded from 280 to 320 bytes: 1.55
+// → 1.29 µs per check; the cause was not established).
 // Both are in size classes of 256 bytes or more, where Go's classes are
 // 32 bytes apart, so a class is the size rounded up to a multiple of 32.
 func TestRunningSizeClassNotTheWrapper(t *testing.T) {
