@@ -179,6 +179,9 @@ func BenchmarkPendingTimeoutLateness(b *testing.B) {
 					due := first.Add(tc.spread * time.Duration(i) / n)
 					start := time.Now()
 					pt := due.Sub(start)
+					if pt <= 0 {
+						b.Fatalf("setting up %d wrappers took longer than the %v lead: the deadlines passed before their Onlines (a slow or loaded machine, or a profiler)", n, lead)
+					}
 					w, err := wrapper.New(hung{}, wrapper.Options{Checker: checker, Policy: wrapper.Policy{PendingTimeout: pt, TerminateTimeout: time.Second},
 						Sink: func(ev resource.Event) {
 							if ev.To == resource.Failed && errors.Is(ev.Err, resource.ErrPendingTimeout) {
