@@ -26,12 +26,8 @@ type index struct {
 // marks a slot taken, and a probe compares names only when tags match.
 func tagOf(h uint64) uint8 { return uint8(h>>57) | 0x80 }
 
-func (x *index) hash(name string) uint64 {
-	if x.slots == nil {
-		x.seed = maphash.MakeSeed()
-	}
-	return maphash.String(x.seed, name)
-}
+// hash is name's hash under x's seed, which the first grow made.
+func (x *index) hash(name string) uint64 { return maphash.String(x.seed, name) }
 
 // len returns the number of entries.
 func (x *index) len() int { return x.n }
@@ -73,7 +69,7 @@ func (x *index) place(e *entry, h uint64) {
 func (x *index) grow() {
 	old := x.slots
 	if old == nil {
-		x.hash("") // makes the seed
+		x.seed = maphash.MakeSeed()
 	}
 	size := max(8, 2*len(old))
 	x.slots, x.tags = make([]*entry, size), make([]uint8, size)
