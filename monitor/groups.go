@@ -572,9 +572,16 @@ func (m *Monitor) dependencyFailed(e *entry) {
 // dependencies, once all of theirs are Online (R72). One still being taken
 // offline comes back once it is down (dependencyFailed).
 func (m *Monitor) dependencyOnline(e *entry) {
-	if !e.dependents.Load() {
-		return // nothing depends on it: every restart's worker passes here, and need not take m.mu (issue 10)
+	if e.dependents.Load() { // else nothing depends on it: every restart's worker passes here, and need not take m.mu (issue 10)
+		m.dependentsOnline(e)
 	}
+}
+
+// dependentsOnline is dependencyOnline's work when something depends on e:
+// out of line, so that the common case keeps a small frame (onEvent).
+//
+//go:noinline
+func (m *Monitor) dependentsOnline(e *entry) {
 	m.mu.Lock()
 	var ready []*entry
 	for _, d := range m.dependentsLocked(e.name) {

@@ -154,8 +154,8 @@ type Monitor struct {
 	closed  bool
 	private map[string]*properties.Manager // by type name: the private properties (R50–R58)
 
-	subMu sync.RWMutex // guards subs
-	subs  map[*Subscription]struct{}
+	subMu sync.RWMutex    // guards subs
+	subs  []*Subscription // a slice, not a map: publish runs on every call's goroutine, and a map's iterator made its frame grow that goroutine's stack (issue 10)
 }
 
 // entry is one hosted resource. It holds what every resource needs, also
@@ -245,7 +245,7 @@ func (e *entry) more() *extra {
 // itself, which knows its monitor, so the three callbacks cost no
 // allocation per resource (issue 10: method values cost 16 bytes each,
 // closures 24).
-func (e *entry) Event(ev resource.Event)               { e.host().onEvent(e, ev) }
+func (e *entry) Event(ev resource.Event)               { e.host().onEvent(e, &ev) }
 func (e *entry) Abandoned(_ resource.Op, at time.Time) { e.host().onAbandon(e, at) }
 func (e *entry) Returned(resource.Op)                  { e.host().onReturn(e) }
 
@@ -311,7 +311,6 @@ func New(opts Options) (*Monitor, error) {
 		deadlock: deadlock,
 		jitter:   opts.RestartJitter,
 		rand:     opts.Rand,
-		subs:     make(map[*Subscription]struct{}),
 		private:  make(map[string]*properties.Manager),
 		store:    opts.Store,
 	}
@@ -760,20 +759,35 @@ func (m *Monitor) Resources() []string {
 // onEvent is each wrapper's sink. It applies the restart policy first, so
 // that when a subscriber sees a failure its consequences are already
 // scheduled, then publishes the event. It never blocks (R36).
-func (m *Monitor) onEvent(e *entry, ev resource.Event) {
+//
+// Its frame is kept small, and so are those of what it calls for every
+// event: it runs at the bottom of the stack of the goroutine whose call
+// ended (a restart's Online, among others), and a deeper path made each
+// such goroutine copy its stack to a larger one (issue 10).
+func (m *Monitor) onEvent(e *entry, ev *resource.Event) {
 	if ev.Kind == resource.StateChanged {
 		switch {
 		case ev.To == resource.Failed && (ev.From == resource.Online || ev.From == resource.OnlinePending):
-			c, ok := m.onFailure(e, ev)
-			m.dependencyFailed(e) // R72
-			if ok {
-				m.cleanUp(c)
-			}
+			m.failed(e, ev)
 		case ev.To == resource.Online:
-			defer m.dependencyOnline(e) // R72, after the event is out
+			m.publish(ev)
+			m.dependencyOnline(e) // R72, after the event is out
+			return
 		}
 	}
 	m.publish(ev)
+}
+
+// failed is onEvent's part for a failure: the policy's verdict (R31–R34),
+// the dependents (R72), the clean-up.
+//
+//go:noinline
+func (m *Monitor) failed(e *entry, ev *resource.Event) {
+	c, ok := m.onFailure(e, ev)
+	m.dependencyFailed(e) // R72
+	if ok {
+		m.cleanUp(c)
+	}
 }
 
 // cleanUp is what follows one failure once the policy decided (R31): the
@@ -791,7 +805,7 @@ type cleanUp struct {
 // retry is scheduled or a failover request prepared; the clean-up it
 // returns (ok false: none) terminates the resource's work (it stays Failed,
 // R17) and carries the verdict out.
-func (m *Monitor) onFailure(e *entry, ev resource.Event) (c cleanUp, ok bool) {
+func (m *Monitor) onFailure(e *entry, ev *resource.Event) (c cleanUp, ok bool) {
 	m.mu.Lock()
 	if m.closed || e.removed {
 		m.mu.Unlock()

@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"slices"
+
 	"github.com/resdll/resdll/resource"
 	"github.com/resdll/resdll/wrapper"
 )
@@ -24,7 +26,7 @@ func (m *Monitor) Subscribe(size int) *Subscription {
 	}
 	s := &Subscription{m: m, q: wrapper.NewEventQueue(size)}
 	m.subMu.Lock()
-	m.subs[s] = struct{}{}
+	m.subs = append(m.subs, s)
 	m.subMu.Unlock()
 	return s
 }
@@ -38,18 +40,30 @@ func (s *Subscription) C() <-chan resource.Event { return s.q.C() }
 func (s *Subscription) Close() {
 	s.m.subMu.Lock()
 	defer s.m.subMu.Unlock()
-	if _, ok := s.m.subs[s]; ok {
-		delete(s.m.subs, s)
+	if i := slices.Index(s.m.subs, s); i >= 0 {
+		s.m.subs = slices.Delete(s.m.subs, i, i+1)
 		s.q.Close() // no publish runs: it holds subMu while it sends
 	}
 }
 
-// publish hands ev to every subscription without blocking.
-func (m *Monitor) publish(ev resource.Event) {
+// publish hands ev to every subscription without blocking. It takes a
+// pointer and keeps a small frame (see onEvent).
+func (m *Monitor) publish(ev *resource.Event) {
 	m.subMu.RLock()
-	defer m.subMu.RUnlock()
-	for s := range m.subs {
-		s.q.Sink(ev)
+	if len(m.subs) > 0 {
+		m.sendLocked(ev)
+	}
+	m.subMu.RUnlock()
+}
+
+// sendLocked is publish's loop, out of line: the copy of the event each
+// subscription's queue takes would double publish's frame. Called with
+// subMu held.
+//
+//go:noinline
+func (m *Monitor) sendLocked(ev *resource.Event) {
+	for _, s := range m.subs {
+		s.q.Sink(*ev)
 	}
 }
 

@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"sync"
+	"time"
 
 	"github.com/resdll/resdll/resource"
 )
@@ -38,23 +39,33 @@ func (q *EventQueue) Close() {
 // Sink delivers e without blocking; pass it as Options.Sink.
 func (q *EventQueue) Sink(e resource.Event) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.dropped > 0 {
-		marker := resource.Event{Resource: q.last, Kind: resource.EventsDropped, Dropped: q.dropped, Time: e.Time}
+	if q.dropped == 0 || q.sendMarker(e.Time) {
 		select {
-		case q.c <- marker:
-			q.dropped = 0
-		default:
-			q.dropped++
-			q.last = e.Resource
+		case q.c <- e:
+			q.mu.Unlock()
 			return
+		default:
 		}
 	}
+	q.dropped++
+	q.last = e.Resource
+	q.mu.Unlock()
+}
+
+// sendMarker tries to queue the EventsDropped marker for what was lost,
+// reporting whether it did. Called with q.mu held. A function of its own,
+// so that Sink, which a monitor calls at the bottom of a call goroutine's
+// stack, keeps a small frame for the common case (issue 10).
+//
+//go:noinline
+func (q *EventQueue) sendMarker(at time.Time) bool {
+	marker := resource.Event{Resource: q.last, Kind: resource.EventsDropped, Dropped: q.dropped, Time: at}
 	select {
-	case q.c <- e:
+	case q.c <- marker:
+		q.dropped = 0
+		return true
 	default:
-		q.dropped++
-		q.last = e.Resource
+		return false
 	}
 }
 

@@ -642,16 +642,22 @@ func (w *Wrapper) sinkAll(evs []*resource.Event) {
 	if w.obs == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			w.mu.Lock()
-			w.delivering = false
-			w.mu.Unlock()
-			panic(p)
-		}
-	}()
+	defer w.sinkPanicked()
 	for _, e := range evs {
 		w.obs.Event(*e)
+	}
+}
+
+// sinkPanicked, deferred by sinkAll, ends the delivery when the observer
+// panicked and lets the panic go on. A method, not a closure: sinkAll runs
+// at the bottom of each call goroutine's stack, and a smaller frame there
+// keeps the stack from growing (issue 10).
+func (w *Wrapper) sinkPanicked() {
+	if p := recover(); p != nil {
+		w.mu.Lock()
+		w.delivering = false
+		w.mu.Unlock()
+		panic(p)
 	}
 }
 
