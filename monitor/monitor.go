@@ -155,6 +155,7 @@ type Monitor struct {
 	private map[string]*properties.Manager // by type name: the private properties (R50–R58)
 
 	subMu sync.RWMutex    // guards subs
+	nsubs atomic.Int32    // len(subs), read without the lock
 	subs  []*Subscription // a slice, not a map: publish runs on every call's goroutine, and a map's iterator made its frame grow that goroutine's stack (issue 10)
 }
 

@@ -27,6 +27,7 @@ func (m *Monitor) Subscribe(size int) *Subscription {
 	s := &Subscription{m: m, q: wrapper.NewEventQueue(size)}
 	m.subMu.Lock()
 	m.subs = append(m.subs, s)
+	m.nsubs.Store(int32(len(m.subs)))
 	m.subMu.Unlock()
 	return s
 }
@@ -42,6 +43,7 @@ func (s *Subscription) Close() {
 	defer s.m.subMu.Unlock()
 	if i := slices.Index(s.m.subs, s); i >= 0 {
 		s.m.subs = slices.Delete(s.m.subs, i, i+1)
+		s.m.nsubs.Store(int32(len(s.m.subs)))
 		s.q.Close() // no publish runs: it holds subMu while it sends
 	}
 }
@@ -49,6 +51,9 @@ func (s *Subscription) Close() {
 // publish hands ev to every subscription without blocking. It takes a
 // pointer and keeps a small frame (see onEvent).
 func (m *Monitor) publish(ev *resource.Event) {
+	if m.nsubs.Load() == 0 {
+		return // no read lock to take: its count is a write that both CPUs of a storm fought over
+	}
 	m.subMu.RLock()
 	if len(m.subs) > 0 {
 		m.sendLocked(ev)

@@ -13,7 +13,7 @@ import (
 // resource.EventsDropped, whose Dropped field says how many it missed, in
 // their place (as the monitor's subscriptions do, R36).
 type EventQueue struct {
-	c chan resource.Event // buffered; never closed
+	c chan resource.Event // buffered; closed by Close
 
 	mu      sync.Mutex // serialises Sink, guards dropped
 	dropped uint64     // events lost since the last marker
