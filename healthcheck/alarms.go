@@ -210,10 +210,10 @@ func (s *Scheduler) fireDue(now int64) {
 			// With this arm's generation: a re-arm before the handler
 			// runs makes this firing stale.
 			t := (*Timer)(a.owner)
-			s.ready = append(s.ready, due{a, t.gen, t.h})
+			s.ready.push(due{a, t.gen, t.h})
 			continue
 		}
-		s.ready = append(s.ready, due{a: a})
+		s.ready.push(due{a: a})
 		if next := later(e.due, a.every()); next > now {
 			s.heap[0].due = next
 			s.down(0)
@@ -319,40 +319,100 @@ func (t *Timer) Stop() bool {
 // whenever ticks wait, at least one worker is not inside a check, so a check
 // that blocks or hangs holds up only its own worker: no other tick waits
 // for it (Target.Check).
+//
+// The workers also run what Later hands them, after the ticks and firings
+// that are due: when ten thousand operations time out at one instant, each
+// time-out's decision is made before the slower effects of any (issue 10).
 
-// staff starts a worker when ticks wait and no worker is free to take
-// them. Called with wmu held.
+// staff starts a worker when work waits and no worker is free to take it.
+// Called with wmu held.
 func (s *Scheduler) staff() {
-	if s.free == 0 && len(s.ready) > s.head {
+	if s.free == 0 && (s.ready.len() > 0 || s.lows.len() > 0) {
 		s.free++
 		go s.work()
 	}
 }
 
-// work is a worker: it runs due ticks until none wait.
+// lowEvery bounds how long Later's work waits under a steady overload of
+// due ticks: a worker takes one of it after this many ticks at most.
+const lowEvery = 64
+
+// take returns the next work: a due tick or firing, or, when none waits or
+// lowEvery of them went first, a function handed to Later. ok is false
+// when nothing waits. Called with wmu held.
+func (s *Scheduler) take() (d due, low func(), ok bool) {
+	if s.lows.len() > 0 && (s.ready.len() == 0 || s.sinceLow >= lowEvery) {
+		s.sinceLow = 0
+		return due{}, s.lows.pop(), true
+	}
+	if s.ready.len() == 0 {
+		return due{}, nil, false
+	}
+	if s.lows.len() > 0 {
+		s.sinceLow++
+	}
+	return s.ready.pop(), nil, true
+}
+
+// work is a worker: it runs due ticks, and Later's work, until none waits.
 func (s *Scheduler) work() {
 	s.wmu.Lock()
-	for len(s.ready) > s.head {
-		d := s.ready[s.head]
-		s.ready[s.head] = due{}
-		s.head++
-		switch {
-		case s.head == len(s.ready):
-			s.ready, s.head = s.ready[:0], 0 // drained: reuse the array
-		case s.head >= 256 && 2*s.head >= len(s.ready):
-			// Never drained (a steady overload): drop the taken half,
-			// so that the array does not grow without bound.
-			n := copy(s.ready, s.ready[s.head:])
-			clear(s.ready[n:])
-			s.ready, s.head = s.ready[:n], 0
+	for {
+		d, low, ok := s.take()
+		if !ok {
+			break
 		}
 		s.free--
-		s.staff() // this one is about to be busy: keep one free while ticks wait
+		s.staff() // this one is about to be busy: keep one free while work waits
 		s.wmu.Unlock()
-		d.run()
+		if low != nil {
+			low()
+		} else {
+			d.run()
+		}
 		s.wmu.Lock()
 		s.free++
 	}
 	s.free--
 	s.wmu.Unlock()
+}
+
+// Later runs f on one of the scheduler's workers once the ticks and
+// firings due before it have started (or, under a steady overload of due
+// ticks, after at most a few dozen of them). It is for the part of a
+// firing's work that need not delay the next firing: package wrapper
+// decides a timed-out operation's outcome in the firing, and cancels its
+// call and delivers its events through Later, so that when many operations
+// time out at one instant every decision is made before the effects of
+// any. f must not block for long: it holds a worker.
+func (s *Scheduler) Later(f func()) {
+	s.wmu.Lock()
+	s.lows.push(f)
+	s.staff()
+	s.wmu.Unlock()
+}
+
+// fifo is a queue that reuses its array: drained, it starts again at the
+// front; never drained (a steady overload), it drops the taken half once
+// that is most of it, so that the array does not grow without bound.
+type fifo[T any] struct {
+	q    []T
+	head int
+}
+
+func (f *fifo[T]) len() int { return len(f.q) - f.head }
+func (f *fifo[T]) push(v T) { f.q = append(f.q, v) }
+func (f *fifo[T]) pop() (v T) { // f.len() > 0
+	var zero T
+	v, f.q[f.head] = f.q[f.head], zero
+	f.head++
+	switch {
+	case f.head == len(f.q):
+		f.q, f.head = f.q[:0], 0
+	case f.head >= 256 && 2*f.head >= len(f.q):
+		n := copy(f.q, f.q[f.head:])
+		clear(f.q[n:])
+		f.q, f.head = f.q[:n], 0
+	}
+	return v
 }

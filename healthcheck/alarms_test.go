@@ -284,3 +284,90 @@ func TestHugeDurationsStallNothing(t *testing.T) {
 		assert.True(t, forever.Stop())
 	})
 }
+
+// Later's work waits for the ticks and firings that are due: a worker
+// takes it once none waits, or after lowEvery of them while it waits, so
+// that a steady overload of ticks does not starve it. Ticks keep their
+// order (issue 10: a time-out's effects after every due decision).
+func TestTakeRunsLaterAfterDueWork(t *testing.T) {
+	s := New(Options{Clock: clock.NewMock()})
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	const ticks = 2*lowEvery + 10
+	for i := range ticks {
+		s.ready.push(due{gen: uint64(i)})
+	}
+	lows := 0
+	for range 4 {
+		s.lows.push(func() { lows++ })
+	}
+	var got []int // a tick's gen, or -1 for Later's work
+	for {
+		d, low, ok := s.take()
+		if !ok {
+			break
+		}
+		if low != nil {
+			low()
+			got = append(got, -1)
+			continue
+		}
+		got = append(got, int(d.gen))
+	}
+	var want []int
+	for i := range ticks {
+		want = append(want, i)
+		if (i+1)%lowEvery == 0 {
+			want = append(want, -1)
+		}
+	}
+	want = append(want, -1, -1) // the rest, once no tick waits
+	assert.Equal(t, want, got)
+	assert.Equal(t, 4, lows)
+}
+
+// Later runs what it is handed on a worker, which ends afterwards
+// (goleak, TestMain).
+func TestLaterRuns(t *testing.T) {
+	s := New(Options{Clock: clock.NewMock()})
+	ran := make(chan int, 3)
+	for i := range 3 {
+		s.Later(func() { ran <- i })
+	}
+	got := map[int]bool{}
+	for range 3 {
+		select {
+		case i := <-ran:
+			got[i] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Later's work ran %d times of 3", len(got))
+		}
+	}
+	assert.Len(t, got, 3)
+}
+
+// fifo acts as a queue whatever the pushes and pops, across its reuse of
+// the array once drained and its compaction once mostly taken.
+func TestFifoIsAQueue(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var f fifo[int]
+		var model []int
+		next := 0
+		for range rapid.IntRange(0, 2000).Draw(t, "steps") {
+			if len(model) == 0 || rapid.IntRange(0, 2).Draw(t, "op") > 0 {
+				for range rapid.IntRange(1, 300).Draw(t, "pushes") {
+					f.push(next)
+					model = append(model, next)
+					next++
+				}
+			} else {
+				for range rapid.IntRange(1, len(model)).Draw(t, "pops") {
+					require.Equal(t, model[0], f.pop())
+					model = model[1:]
+				}
+			}
+			require.Equal(t, len(model), f.len())
+			require.LessOrEqual(t, len(f.q), 2*len(model)+512, "the array keeps no more than twice what waits, plus the compaction's threshold")
+		}
+	})
+}

@@ -213,10 +213,11 @@ type Scheduler struct {
 	timerAt  int64        // when timer is set for, if timerSet
 	timerSet bool
 
-	wmu   sync.Mutex // guards ready, head and free; taken after tmu
-	ready []due      // due ticks and firings waiting for a worker, from head on
-	head  int
-	free  int // workers not inside a tick
+	wmu      sync.Mutex   // guards ready, lows, sinceLow and free; taken after tmu
+	ready    fifo[due]    // due ticks and firings waiting for a worker
+	lows     fifo[func()] // what Later was handed, waiting for a worker
+	sinceLow int          // ticks taken while lows waited, since one of them was
+	free     int          // workers not inside a tick
 
 	mu      sync.Mutex         // guards running, queue and inQueue
 	running int                // checks holding a slot

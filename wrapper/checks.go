@@ -93,8 +93,11 @@ func (w *Wrapper) startCheck(done healthcheck.Done) healthcheck.Start {
 	w.track(r)
 	r.done = done
 	w.armCallTimeout(r, w.policy.CheckTimeout)
+	idle := w.outbox == nil // after would only take the lock to find no event
 	w.mu.Unlock()
-	w.after(nil)
+	if !idle {
+		w.after(nil)
+	}
 	// The check runs on the scheduler's worker, which no other tick
 	// waits for: a second goroutine per check would cost its start and
 	// its stack's growth (issue 10), and buy nothing.

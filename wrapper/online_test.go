@@ -1,10 +1,13 @@
 package wrapper_test
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -128,6 +131,49 @@ func TestPendingTimeout(t *testing.T) {
 	assert.ErrorIs(t, e.w.Wait(e.ctx), resource.ErrPendingTimeout)
 	require.NoError(t, e.f.WaitRunning(e.ctx, resource.OpOnline, 0), "the worker's context was cancelled")
 	e.state(resource.Failed)
+}
+
+// ctxKeeper's Online hands its context out and returns when it is
+// cancelled.
+type ctxKeeper struct{ ctxs chan context.Context }
+
+func (k ctxKeeper) Online(ctx context.Context) error {
+	k.ctxs <- ctx
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (ctxKeeper) Offline(context.Context) error { return nil }
+func (ctxKeeper) IsAlive(context.Context) error { return nil }
+
+// R11: a time-out's effects come after its decision (issue 10: the
+// wrapper leaves them to the scheduler's Later), but still in their order:
+// when the sink sees the time-out, the call's context is cancelled.
+func TestPendingTimeoutCancelsBeforeTheEvent(t *testing.T) {
+	clk := clock.NewMock()
+	k := ctxKeeper{ctxs: make(chan context.Context, 1)}
+	var callCtx atomic.Pointer[context.Context]
+	seen := make(chan error, 1)
+	w, err := wrapper.New(k, wrapper.Options{Clock: clk, Policy: wrapper.Policy{PendingTimeout: time.Minute},
+		Sink: func(ev resource.Event) {
+			if ev.To == resource.Failed {
+				seen <- (*callCtx.Load()).Err()
+			}
+		}})
+	require.NoError(t, err)
+	_, err = w.Online()
+	require.NoError(t, err)
+	ctx := <-k.ctxs
+	callCtx.Store(&ctx)
+	clk.Add(time.Minute)
+	select {
+	case err := <-seen:
+		assert.ErrorIs(t, err, context.Canceled, "the sink saw the time-out before the call's context was cancelled")
+	case <-time.After(guard):
+		t.Fatal("no Failed event")
+	}
+	closeCtx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	require.NoError(t, w.Close(closeCtx))
 }
 
 // R11, R14: an abandoned call is tracked until it returns; a new Online

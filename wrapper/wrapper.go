@@ -52,6 +52,7 @@ type Wrapper struct {
 	outbox     *outbox                  // events not yet delivered; nil when none
 	propsDirty bool                     // new values the resource has not been told of yet
 	delivering bool                     // a goroutine is draining outbox
+	slowLater  bool                     // exec leaves a call's cancellation to its steps (deadline)
 }
 
 // rare is the wrapper's state that only Control, SetProperties, CheckNow,
@@ -267,7 +268,6 @@ type running struct {
 	label   *label                          // labels the goroutine running it, for Abandoned (R35)
 	entered atomic.Bool                     // its goroutine has called into the resource
 
-	once     sync.Once
 	resolved chan struct{}     // closed by resolve: the first of return and time-out; made when first waited for, under Wrapper.mu
 	result   error             // written once, before resolved is closed
 	done     healthcheck.Done  // told the result by resolve: a scheduled check's tick, or the one tick sharing a fresh check; a value, no allocation per check (issue 10); guarded by Wrapper.mu; zero once resolved
@@ -279,25 +279,38 @@ type running struct {
 	w        *Wrapper          // whose call it is, for OnTimer
 	next     *running          // the next in Wrapper.running
 	timedOut error             // set under Wrapper.mu when that time-out fired
+
+	isResolved bool // resolve ran; guarded by Wrapper.mu
 }
 
-// resolve records the call's outcome once and hands it to r.done. It
-// reports whether somebody may wait on the resolved channel (or read the
-// result): true unless this call resolved r and nobody had asked for the
-// channel. w.mu must not be held.
+// resolve records the call's outcome, the first time, and hands it to
+// r.done. It reports whether somebody may wait on the resolved channel (or
+// read the result): true unless this call resolved r and nobody had asked
+// for the channel. w.mu must not be held.
 func (r *running) resolve(w *Wrapper, err error) (waited bool) {
-	waited = true
-	r.once.Do(func() {
-		w.mu.Lock()
-		r.result = err
-		waited = r.resolved != nil
-		signal(&r.resolved)
-		done := r.done
-		r.done, r.pending = healthcheck.Done{}, false
-		w.mu.Unlock()
-		done.Report(err) // nothing when there is none
-	})
+	w.mu.Lock()
+	done, waited := r.resolveLocked(err)
+	w.mu.Unlock()
+	done.Report(err) // nothing when there is none
 	return waited
+}
+
+// resolveLocked is resolve under w.mu, which its caller holds: it returns
+// the Done the caller reports err to once it released the lock (the zero
+// Done, which reports nothing, when r was resolved before or has none).
+// A check resolves in the same lock round as its return (finish), one
+// fewer per check than resolve (issue 10).
+func (r *running) resolveLocked(err error) (done healthcheck.Done, waited bool) {
+	if r.isResolved {
+		return healthcheck.Done{}, true
+	}
+	r.isResolved = true
+	r.result = err
+	waited = r.resolved != nil
+	signal(&r.resolved)
+	done = r.done
+	r.done, r.pending = healthcheck.Done{}, false
+	return done, waited
 }
 
 // New wraps res. The wrapper starts Offline, without an event (R2). If res
@@ -419,6 +432,7 @@ func (c *policyCache) Get(p resolved) *resolved {
 type step struct {
 	fn  func()
 	run *running
+	cc  *callCtx // a cancellation exec left to the steps (deadline); run before the events are delivered
 }
 
 // steps is what exec defers, in order.
@@ -478,7 +492,11 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 	if r == nil {
 		return
 	}
-	r.cc.cancel()
+	if w.slowLater {
+		*later = append(*later, step{cc: r.cc})
+	} else {
+		r.cc.cancel()
+	}
 	if x.call.lane == laneMain && x.call.op != resource.OpProbe {
 		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
@@ -545,16 +563,23 @@ func (w *Wrapper) stopTimer() {
 	}
 }
 
-// after delivers the events, then runs what exec deferred (starting
-// goroutines, waking Wait), outside the lock: so a caller of Online, or of
+// after cancels the calls exec left to it (deadline), delivers the events,
+// then runs what exec deferred (starting goroutines, waking Wait), outside
+// the lock: so a caller of Online, or of
 // Wait, sees the events before it returns, unless another goroutine is
 // delivering at that moment (then they follow at once, in order).
 func (w *Wrapper) after(later steps) {
+	for _, s := range later {
+		if s.cc != nil {
+			s.cc.cancel()
+		}
+	}
 	w.deliver()
 	for _, s := range later {
-		if s.run != nil {
+		switch {
+		case s.run != nil:
 			go w.run(s.run)
-		} else {
+		case s.fn != nil:
 			s.fn()
 		}
 	}
@@ -724,12 +749,23 @@ func (w *Wrapper) finish(r *running, err error) {
 		op := r.call.op
 		later.add(func() { w.obs.Returned(op) }) // an abandoned call returned (R35)
 	}
-	w.mu.Unlock()
-	if r.call.lane == laneControl {
-		<-w.rare.ctlSem // R5: the next Control may start once this one returned; made by acquireControl before the call
+	var done healthcheck.Done
+	var waited bool
+	control := r.call.lane == laneControl
+	if !control {
+		done, waited = r.resolveLocked(err)
 	}
-	waited := r.resolve(w, err)
-	w.after(later)
+	idle := len(later) == 0 && w.outbox == nil // after would only take the lock to find no event
+	w.mu.Unlock()
+	if control {
+		<-w.rare.ctlSem // R5: the next Control may start once this one returned; made by acquireControl before the call
+		waited = r.resolve(w, err)
+	} else {
+		done.Report(err)
+	}
+	if !idle {
+		w.after(later)
+	}
 	if recycle && !waited {
 		putRunning(r)
 	}
@@ -849,13 +885,29 @@ func (h hooks) WaitWithoutTimeout() {
 }
 
 // deadline is the operation deadline's timer callback.
+//
+// It decides at once, under the lock, and leaves the effects — the timed-out
+// call's cancellation, the events' delivery, what starts next — to the
+// scheduler's Later: when ten thousand operations share a deadline, each
+// one's outcome is decided, stamped and visible (State, Status) before any
+// of the slower effects runs, and the last decision is no longer late by
+// all the effects before it (issue 10: the one-deadline time-outs). For a
+// lone time-out nothing waits in between: a worker runs the effects next.
+// The call's context is cancelled before its events are delivered, as
+// where exec cancels it at once.
 func (w *Wrapper) deadline(gen uint64) {
-	w.input(func(now time.Time) acts {
-		if w.core.armed && w.core.gen == gen {
-			w.timer = nil // the one that fired: off the heap, nothing to stop
-		}
-		return w.core.deadlineFired(gen, now)
-	})
+	w.mu.Lock()
+	if w.core.armed && w.core.gen == gen {
+		w.timer = nil // the one that fired: off the heap, nothing to stop
+	}
+	w.slowLater = true
+	later := w.exec(w.core.deadlineFired(gen, w.clock().Now()))
+	w.slowLater = false
+	effects := len(later) > 0 || w.outbox != nil
+	w.mu.Unlock()
+	if effects {
+		w.core.env.timeouts.Later(func() { w.after(later) })
+	}
 }
 
 // Online starts bringing the resource online and returns at once with the
@@ -1038,8 +1090,9 @@ func (w *Wrapper) callTimedOut(r *running, d time.Duration) {
 		r.timedOut = err
 	}
 	later := w.exec(w.core.checkTimedOut(id, err, w.clock().Now()))
+	done, _ := r.resolveLocked(err)
 	w.mu.Unlock()
-	r.resolve(w, err)
+	done.Report(err)
 	w.after(later)
 }
 
