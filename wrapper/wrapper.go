@@ -565,9 +565,9 @@ func (w *Wrapper) stopTimer() {
 
 // after cancels the calls exec left to it (deadline), delivers the events,
 // then runs what exec deferred (starting goroutines, waking Wait), outside
-// the lock: so a caller of Online, or of
-// Wait, sees the events before it returns, unless another goroutine is
-// delivering at that moment (then they follow at once, in order).
+// the lock: so a caller of Online, or of Wait, sees the events before it
+// returns, unless another goroutine is delivering at that moment (then
+// they follow at once, in order).
 func (w *Wrapper) after(later steps) {
 	for _, s := range later {
 		if s.cc != nil {
@@ -893,8 +893,8 @@ func (h hooks) WaitWithoutTimeout() {
 // of the slower effects runs, and the last decision is no longer late by
 // all the effects before it (issue 10: the one-deadline time-outs). For a
 // lone time-out nothing waits in between: a worker runs the effects next.
-// The call's context is cancelled before its events are delivered, as
-// where exec cancels it at once.
+// The call's context is still cancelled before its events are delivered,
+// as when exec cancels it at once.
 func (w *Wrapper) deadline(gen uint64) {
 	w.mu.Lock()
 	if w.core.armed && w.core.gen == gen {
