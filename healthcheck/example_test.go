@@ -119,3 +119,35 @@ func ExampleScheduler_ArmHandler() {
 	// Output:
 	// exchange-sa timed out
 }
+
+// ExampleScheduler_Later decides in each timer's firing and leaves the
+// effects to Later, which the workers run once the firings due with it have
+// started.
+func ExampleScheduler_Later() {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	var mu sync.Mutex
+	var order []string
+	effects := make(chan struct{}, 3)
+	timers := make([]healthcheck.Timer, 3)
+	for i := range timers {
+		s.Arm(&timers[i], time.Minute, func(uint64) {
+			mu.Lock()
+			order = append(order, "decided")
+			mu.Unlock()
+			s.Later(func() {
+				mu.Lock()
+				order = append(order, "effect")
+				mu.Unlock()
+				effects <- struct{}{}
+			})
+		})
+	}
+	clk.Add(time.Minute)
+	for range timers {
+		<-effects
+	}
+	fmt.Println(len(order), "steps; the first is", order[0])
+	// Output:
+	// 6 steps; the first is decided
+}
