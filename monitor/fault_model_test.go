@@ -77,6 +77,13 @@ func (h *mHarness) monitorStart(r *mRes, e resource.Event) {
 		h.Violate("R74: %v: the monitor started a resource in maintenance", e)
 	}
 	if r.waitDeps && h.depsOnlineAt(r, e.Time) {
+		if r.loose && h.upstreamFailedAt(r, e.Time) && r.downAgainAt(e.Time) {
+			// R72: brought back, and taken down again at this instant by
+			// a failure upstream, which causal orders before this start
+			// though it came after it: it still waits for its
+			// dependencies.
+			return
+		}
 		r.waitDeps, r.waitSure = false, false // R72: back with its dependencies
 		if r.loose {
 			return
@@ -282,4 +289,23 @@ func (h *mHarness) upstreamFailedAt(r *mRes, t time.Time) bool {
 		return up[e.Resource] && e.Time.Equal(t) && e.Kind == resource.StateChanged && e.To == resource.Failed &&
 			(e.From == resource.Online || e.From == resource.OnlinePending)
 	})
+}
+
+// downAgainAt reports whether r, started at t, went down again at that
+// same instant: its history holds, at t, a change into OfflinePending or
+// Offline after one into OnlinePending.
+func (r *mRes) downAgainAt(t time.Time) bool {
+	started := false
+	for _, c := range r.hist {
+		if !c.at.Equal(t) {
+			continue
+		}
+		switch {
+		case c.to == resource.OnlinePending:
+			started = true
+		case started && (c.to == resource.OfflinePending || c.to == resource.Offline):
+			return true
+		}
+	}
+	return false
 }
