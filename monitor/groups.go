@@ -267,21 +267,24 @@ func (m *Monitor) onlineOne(ctx context.Context, e *entry) error {
 		return resource.ErrQuarantined
 	}
 	m.mu.Lock()
-	m.resetLocked(e)
+	st := e.w.State()
+	// R70: a dependency that came online in an earlier level may have
+	// failed since. Then the resource is not started, and not reset
+	// either: one its dependency's failure took down keeps waiting to come
+	// back with it (R72). (Resetting first, as this did, dropped that wait
+	// whenever an orchestration reached the resource after the failure.)
+	down := st != resource.Online && st != resource.OnlinePending && m.depsDownLocked(e)
+	if !down {
+		m.resetLocked(e)
+	}
 	m.mu.Unlock()
-	switch e.w.State() {
-	case resource.Online:
+	switch {
+	case down:
+		return fmt.Errorf("not started: a dependency is not Online: %w", ErrDependency)
+	case st == resource.Online:
 		return nil
-	case resource.OnlinePending:
+	case st == resource.OnlinePending:
 	default:
-		// R70: a dependency that came online in an earlier level may have
-		// failed since.
-		m.mu.Lock()
-		down := m.depsDownLocked(e)
-		m.mu.Unlock()
-		if down {
-			return fmt.Errorf("not started: a dependency is not Online: %w", ErrDependency)
-		}
 		if _, err := e.w.Online(); err != nil {
 			return err
 		}
