@@ -377,10 +377,10 @@ func (s *Scheduler) work() {
 	s.wmu.Unlock()
 }
 
-// Later runs f on one of the scheduler's workers, in the order Later was
-// called, once no due tick or firing waits for a worker — or, under a
-// steady overload of due ticks, after the workers have taken 64 of them
-// while f waited, so that f is not starved. It is for the part of a
+// Later runs f on one of the scheduler's workers (the functions start in
+// the order Later was called) once no due tick or firing waits for a
+// worker — or, under a steady overload of due ticks, after the workers
+// have taken 64 of them while f waited, so that f is not starved. It is for the part of a
 // firing's work that need not delay the next firing: package wrapper
 // decides a timed-out operation's outcome in the firing, and cancels its
 // call and delivers its events through Later, so that when many operations
