@@ -380,13 +380,13 @@ func (s *Scheduler) work() {
 // Later runs f on one of the scheduler's workers (the functions start in
 // the order Later was called) once no due tick or firing waits for a
 // worker — or, under a steady overload of due ticks, after the workers
-// have taken 64 of them while f waited, so that f is not starved. It is for the part of a
-// firing's work that need not delay the next firing: package wrapper
-// decides a timed-out operation's outcome in the firing, and cancels its
-// call and delivers its events through Later, so that when many operations
-// time out at one instant the decisions come first (with at most one
-// effect run after every 64 of them) and the effects after. f must not
-// block for long: it holds a worker.
+// have taken 64 of them while f waited, so that f is not starved. It is
+// for the part of a firing's work that need not delay the next firing:
+// package wrapper decides a timed-out operation's outcome in the firing,
+// and cancels its call and delivers its events through Later, so that when
+// many operations time out at one instant the decisions come first (with
+// at most one effect run after every 64 of them) and the effects after. f
+// must not block for long: it holds a worker.
 func (s *Scheduler) Later(f func()) {
 	s.wmu.Lock()
 	s.lows.push(f)
