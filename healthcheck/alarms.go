@@ -321,8 +321,9 @@ func (t *Timer) Stop() bool {
 // for it (Target.Check).
 //
 // The workers also run what Later hands them, after the ticks and firings
-// that are due: when ten thousand operations time out at one instant, each
-// time-out's decision is made before the slower effects of any (issue 10).
+// that are due: when ten thousand operations time out at one instant, the
+// decisions come first and their slower effects after (at most one effect
+// after every lowEvery decisions; issue 10).
 
 // staff starts a worker when work waits and no worker is free to take it.
 // Called with wmu held.

@@ -888,10 +888,11 @@ func (h hooks) WaitWithoutTimeout() {
 //
 // It decides at once, under the lock, and leaves the effects — the timed-out
 // call's cancellation, the events' delivery, what starts next — to the
-// scheduler's Later: when ten thousand operations share a deadline, each
-// one's outcome is decided, stamped and visible (State, Status) before any
-// of the slower effects runs, and the last decision is no longer late by
-// all the effects before it (issue 10: the one-deadline time-outs). For a
+// scheduler's Later: when ten thousand operations share a deadline, their
+// outcomes are decided, stamped and visible (State, Status) first, the
+// slower effects after (Later lets one run after every 64 decisions at
+// most), and the last decision is no longer late by all the effects before
+// it (issue 10: the one-deadline time-outs). For a
 // lone time-out nothing waits in between: a worker runs the effects next.
 // The call's context is still cancelled before its events are delivered,
 // as when exec cancels it at once.
