@@ -124,15 +124,14 @@ func (s *Scheduler) down(i int) bool {
 // due returns when a, which is in the heap, is due. Called with tmu held.
 func (s *Scheduler) due(a *alarm) int64 { return s.heap[a.index].due }
 
-// push adds a, not in the heap, due at due, and brings the timer forward
-// when a is the new earliest. Called with tmu held.
-func (s *Scheduler) push(a *alarm, due, now int64) {
+// push adds a, not in the heap, due at due, and reports whether a is the
+// new earliest, for which the caller brings the timer forward (rearm).
+// Called with tmu held.
+func (s *Scheduler) push(a *alarm, due int64) (earliest bool) {
 	a.index = int32(len(s.heap))
 	s.heap = append(s.heap, entry{due, a})
 	s.up(int(a.index))
-	if a.index == 0 {
-		s.rearm(now)
-	}
+	return a.index == 0
 }
 
 // remove takes a out of the heap, when it is in it. The timer is left as
@@ -196,7 +195,7 @@ func (s *Scheduler) fire() {
 }
 
 // fireDue starts what is due at now and moves the alarms on. Called with
-// tmu held.
+// tmu held; the caller rearms.
 func (s *Scheduler) fireDue(now int64) {
 	var late []*alarm
 	s.wmu.Lock()
@@ -223,7 +222,7 @@ func (s *Scheduler) fireDue(now int64) {
 		late = append(late, a)
 	}
 	for _, a := range late {
-		s.push(a, now, now)
+		s.push(a, now) // fire rearms after fireDue
 	}
 }
 
@@ -285,15 +284,40 @@ func (s *Scheduler) Arm(t *Timer, d time.Duration, f func(gen uint64)) uint64 {
 func (s *Scheduler) ArmHandler(t *Timer, d time.Duration, h TimerHandler) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()
+	now := s.now()
+	if s.setTimer(t, later(now, d), h) {
+		s.rearm(now)
+	}
+	return t.gen
+}
+
+// ArmHandlerFrom is ArmHandler for a duration that began at start, a
+// reading of the scheduler's clock the caller has just taken: t fires d
+// after start. A caller that has that reading saves ArmHandler's own (a
+// health check's time-out, armed as it starts, costs one reading of the
+// clock fewer; issue 10).
+func (s *Scheduler) ArmHandlerFrom(t *Timer, start time.Time, d time.Duration, h TimerHandler) uint64 {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	if s.setTimer(t, later(int64(start.Sub(s.epoch)), d), h) {
+		s.rearm(s.now()) // the clock is read only when t is the new earliest
+	}
+	return t.gen
+}
+
+// setTimer arms t for due, on the heap's clock, with handler h, and
+// reports whether t is the new earliest, for which the caller rearms (not
+// here: the runtime's timer code then runs a frame shallower, on a
+// caller's goroutine that may have started with a small stack). Called
+// with tmu held.
+func (s *Scheduler) setTimer(t *Timer, due int64, h TimerHandler) (earliest bool) {
 	if t.s == nil {
 		t.s, t.a = s, alarm{owner: unsafe.Pointer(t), index: -1, op: resource.OpNone}
 	}
-	now := s.now()
 	s.remove(&t.a)
 	t.gen++
 	t.h = h
-	s.push(&t.a, later(now, d), now)
-	return t.gen
+	return s.push(&t.a, due)
 }
 
 // Stop disarms t. It reports whether it stopped a firing: false when t was

@@ -50,7 +50,9 @@ func TestHeapProperty(t *testing.T) {
 			switch rapid.IntRange(0, 2).Draw(t, "op") {
 			case 0:
 				s.remove(a)
-				s.push(a, now+int64(rapid.IntRange(0, 100).Draw(t, "due")), now)
+				if s.push(a, now+int64(rapid.IntRange(0, 100).Draw(t, "due"))) {
+					s.rearm(now)
+				}
 			case 1:
 				s.remove(a)
 				require.Equal(t, int32(-1), a.index)
@@ -148,8 +150,9 @@ func (t *funcTarget) Check(d Done) Start {
 func (*funcTarget) Fail(Registration, resource.Op, error) {}
 
 // A Timer fires once after its time with the generation of its arm; a
-// re-arm makes a firing on its way stale, Stop reports whether it stopped
-// one, and a stopped Timer leaves nothing in the heap.
+// re-arm makes a firing on its way stale, ArmHandlerFrom counts from the
+// reading it is given, Stop reports whether it stopped one, and a stopped
+// Timer leaves nothing in the heap.
 func TestTimer(t *testing.T) {
 	// A bubble: synctest.Wait makes "nothing fired" exact, where a mock
 	// clock could return before a wrong firing arrived.
@@ -180,6 +183,19 @@ func TestTimer(t *testing.T) {
 		synctest.Wait()
 		require.Len(t, fired, 1)
 		assert.Equal(t, g3, <-fired)
+
+		// ArmHandlerFrom counts from the caller's reading, not from the
+		// arm: here a second before it.
+		start := s.Clock().Now()
+		time.Sleep(time.Second)
+		g4 := s.ArmHandlerFrom(&tm, start, 3*time.Second, TimerFunc(f))
+		time.Sleep(2*time.Second - time.Millisecond)
+		synctest.Wait()
+		assert.Empty(t, fired, "fired before start + 3 s")
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		require.Len(t, fired, 1, "not fired at start + 3 s")
+		assert.Equal(t, g4, <-fired)
 
 		s.Arm(&tm, time.Second, f)
 		assert.True(t, tm.Stop())
@@ -255,7 +271,7 @@ func TestFailureCountSaturates(t *testing.T) {
 	} {
 		tg := &failTarget{}
 		r := s.newRegistration(tg, Policy{FailureThreshold: c.threshold})
-		r.failures = math.MaxUint32 - 1
+		r.failures.Store(math.MaxUint32 - 1)
 		r.result(resource.OpIsAlive, assert.AnError)
 		r.result(resource.OpIsAlive, assert.AnError)
 		assert.Equal(t, c.fails, tg.fails.Load(), "threshold %d", c.threshold)

@@ -120,6 +120,22 @@ func ExampleScheduler_ArmHandler() {
 	// exchange-sa timed out
 }
 
+// ExampleScheduler_ArmHandlerFrom arms a call's time-out from the clock
+// reading its start was stamped with, saving a second reading.
+func ExampleScheduler_ArmHandlerFrom() {
+	clk := clock.NewMock()
+	s := healthcheck.New(healthcheck.Options{Clock: clk})
+	d := &deadline{name: "exchange-sa", fired: make(chan string, 1)}
+	var timeout healthcheck.Timer
+	start := clk.Now() // the call starts
+	clk.Add(20 * time.Second)
+	s.ArmHandlerFrom(&timeout, start, time.Minute, d) // due at start + 1 min, 40 s from now
+	clk.Add(40 * time.Second)
+	fmt.Println(<-d.fired)
+	// Output:
+	// exchange-sa timed out
+}
+
 // ExampleScheduler_Later decides in each timer's firing and leaves the
 // effects to Later, which the workers run once the firings due with it have
 // started.

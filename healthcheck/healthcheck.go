@@ -292,14 +292,14 @@ type registration struct {
 	since  int64       // when checking began, on the heap's clock (Scheduler.now), for StartupGrace; never changed
 	off    atomic.Bool // unregistered: set under mu; read without it by a tick already on its way, which then starts nothing
 
-	mu       sync.Mutex // guards failures and looks.failures, and policy with tmu
-	failures uint32     // IsAlive's failed checks in a row (R24); see result
+	mu       sync.Mutex    // guards failures and looks.failures (written under it, atomic so that a pass can read them without it), and policy with tmu
+	failures atomic.Uint32 // IsAlive's failed checks in a row (R24); see result
 }
 
 // looks is a registration's LooksAlive part.
 type looks struct {
-	alarm    alarm  // alarm says what guards what
-	failures uint32 // failed checks in a row (R24); guarded by the registration's mu; see result
+	alarm    alarm         // alarm says what guards what
+	failures atomic.Uint32 // failed checks in a row (R24); written under the registration's mu; see result
 }
 
 // alarmOf returns r's alarm of kind op, or nil when r has none (LooksAlive
@@ -315,8 +315,8 @@ func (r *registration) alarmOf(op resource.Op) *alarm {
 }
 
 // failuresOf returns r's count of failed checks of kind op in a row, which
-// has been armed. Called with r.mu held.
-func (r *registration) failuresOf(op resource.Op) *uint32 {
+// has been armed. Written with r.mu held.
+func (r *registration) failuresOf(op resource.Op) *atomic.Uint32 {
 	if op == resource.OpLooksAlive {
 		return &r.looks.failures
 	}
@@ -349,7 +349,9 @@ func (r *registration) arm(op resource.Op, prev int64, hasPrev bool) {
 		prev = now
 	}
 	s.remove(a)
-	s.push(a, max(later(prev, d), now), now)
+	if s.push(a, max(later(prev, d), now)) {
+		s.rearm(now)
+	}
 }
 
 // disarm takes the alarm of kind op out of the heap and returns when its
@@ -453,14 +455,20 @@ func (r *registration) check(op resource.Op) {
 
 // result counts one check's outcome and fails the target at the threshold.
 func (r *registration) result(op resource.Op, err error) {
+	failures := r.failuresOf(op)
+	if err == nil && failures.Load() == 0 {
+		// A pass with no failure to reset, the common case, takes no
+		// lock (issue 10). A failure counted at the same time by another
+		// tick of this kind is ordered after it, as the lock could have.
+		return
+	}
 	r.mu.Lock()
 	if r.off.Load() {
 		r.mu.Unlock()
 		return
 	}
-	failures := r.failuresOf(op)
 	if err == nil {
-		*failures = 0
+		failures.Store(0)
 		r.mu.Unlock()
 		return
 	}
@@ -471,13 +479,16 @@ func (r *registration) result(op resource.Op, err error) {
 	// The count stops at MaxUint32 rather than wrap: a threshold above it
 	// (four billion failed checks in a row, over a DWORD property's range)
 	// is never reached, where a wrapped count would restart at 0.
-	if *failures < math.MaxUint32 {
-		*failures++
+	n := failures.Load()
+	if n < math.MaxUint32 {
+		n++
 	}
-	n, threshold := *failures, r.policy.FailureThreshold
+	threshold := r.policy.FailureThreshold
 	fail := uint64(n) >= uint64(threshold)
 	if fail {
-		*failures = 0
+		failures.Store(0)
+	} else {
+		failures.Store(n)
 	}
 	r.mu.Unlock()
 	r.s.logger.Debug("health check failed", "op", op, "err", err, "failures", n, "threshold", threshold)

@@ -62,8 +62,10 @@ func (w *Wrapper) startCheck(done healthcheck.Done) healthcheck.Start {
 	r := getRunning() // its call is the core's record too
 	w.mu.Lock()
 	started := healthcheck.Skipped // a tick of an ended period's registration
+	var now time.Time
 	if w.checksWith(done.Registration()) {
-		_, started = w.core.startCheck(op, 0, w.clock().Now(), &r.call)
+		now = w.clock().Now()
+		_, started = w.core.startCheck(op, 0, now, &r.call)
 	}
 	if started != healthcheck.Started {
 		runnings.Put(r) // untouched
@@ -92,7 +94,7 @@ func (w *Wrapper) startCheck(done healthcheck.Done) healthcheck.Start {
 	// (checkNow does the same with a goroutine of its own.)
 	w.track(r)
 	r.done = done
-	w.armCallTimeout(r, w.policy.CheckTimeout)
+	w.armCallTimeout(r, now, w.policy.CheckTimeout)
 	idle := w.outbox == nil // after would only take the lock to find no event
 	w.mu.Unlock()
 	if !idle {
@@ -191,7 +193,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				w.mu.Unlock()
 				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.core.name, resource.ErrCheckTimeout)}, nil
 			}
-			w.armCallTimeout(r, w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
+			w.armCallTimeout(r, w.clock().Now(), w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
 			done := lazyChan(&r.resolved, 0)
 			w.mu.Unlock()
 			w.after(nil)

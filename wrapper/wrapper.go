@@ -1018,7 +1018,8 @@ func (w *Wrapper) lastTerminateErr() error {
 // call is abandoned and the state left as it is.
 func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	w.mu.Lock()
-	a, id, err := w.core.startProbe(w.clock().Now())
+	now := w.clock().Now()
+	a, id, err := w.core.startProbe(now)
 	if err != nil {
 		state := w.core.state
 		w.mu.Unlock()
@@ -1026,7 +1027,7 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	}
 	later := w.exec(a)
 	r := w.running.get(id)
-	w.armCallTimeout(r, w.policy.CheckTimeout)
+	w.armCallTimeout(r, now, w.policy.CheckTimeout)
 	done := lazyChan(&r.resolved, 0)
 	w.mu.Unlock()
 	w.after(later)
@@ -1045,15 +1046,17 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 	return w.State(), nil
 }
 
-// armCallTimeout arms the time-out of a check or probe: when it fires, the
-// call is abandoned and resolved with resource.ErrCheckTimeout (R21).
+// armCallTimeout arms the time-out of a check or probe that started at
+// start, a reading of the wrapper's clock taken as it started: when it
+// fires, the call is abandoned and resolved with resource.ErrCheckTimeout
+// (R21).
 // Called with w.mu held.
-func (w *Wrapper) armCallTimeout(r *running, d time.Duration) {
+func (w *Wrapper) armCallTimeout(r *running, start time.Time, d time.Duration) {
 	if d == resource.Never {
 		return
 	}
 	r.timeFor, r.w = d, w
-	w.core.env.timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
+	w.core.env.timeouts.ArmHandlerFrom(&r.timeout, start, d, r) // r is the handler: no closure per check
 }
 
 // OnTimer is r's time-out firing (healthcheck.TimerHandler): the call has
