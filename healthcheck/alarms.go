@@ -295,7 +295,8 @@ func (s *Scheduler) ArmHandler(t *Timer, d time.Duration, h TimerHandler) uint64
 // reading of the scheduler's clock the caller has just taken: t fires d
 // after start. A caller that has that reading saves ArmHandler's own (a
 // health check's time-out, armed as it starts, costs one reading of the
-// clock fewer; issue 10).
+// clock fewer; issue 10), unless t becomes the earliest of the heap, when
+// the timer is set from a reading of its own.
 func (s *Scheduler) ArmHandlerFrom(t *Timer, start time.Time, d time.Duration, h TimerHandler) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()

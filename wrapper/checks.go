@@ -193,7 +193,7 @@ func (w *Wrapper) checkNow(ctx context.Context) (uint64, error) {
 				w.mu.Unlock()
 				return result{period, fmt.Errorf("%s: no check can start while an abandoned call still runs or an operation is pending: %w", w.core.name, resource.ErrCheckTimeout)}, nil
 			}
-			w.armCallTimeout(r, w.clock().Now(), w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
+			w.armCallTimeout(r, time.Time{}, w.policy.CheckTimeout) // here, not in startFresh: a shallower stack when the runtime's timer code runs
 			done := lazyChan(&r.resolved, 0)
 			w.mu.Unlock()
 			w.after(nil)

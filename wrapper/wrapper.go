@@ -1047,16 +1047,19 @@ func (w *Wrapper) Probe(ctx context.Context) (resource.State, error) {
 }
 
 // armCallTimeout arms the time-out of a check or probe that started at
-// start, a reading of the wrapper's clock taken as it started: when it
-// fires, the call is abandoned and resolved with resource.ErrCheckTimeout
-// (R21).
-// Called with w.mu held.
+// start, a reading of the wrapper's clock taken as it started (the zero
+// time: now): when it fires, the call is abandoned and resolved with
+// resource.ErrCheckTimeout (R21). Called with w.mu held.
 func (w *Wrapper) armCallTimeout(r *running, start time.Time, d time.Duration) {
 	if d == resource.Never {
 		return
 	}
 	r.timeFor, r.w = d, w
-	w.core.env.timeouts.ArmHandlerFrom(&r.timeout, start, d, r) // r is the handler: no closure per check
+	if start.IsZero() {
+		w.core.env.timeouts.ArmHandler(&r.timeout, d, r) // r is the handler: no closure per check
+		return
+	}
+	w.core.env.timeouts.ArmHandlerFrom(&r.timeout, start, d, r)
 }
 
 // OnTimer is r's time-out firing (healthcheck.TimerHandler): the call has
