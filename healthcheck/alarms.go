@@ -293,10 +293,10 @@ func (s *Scheduler) ArmHandler(t *Timer, d time.Duration, h TimerHandler) uint64
 
 // ArmHandlerFrom is ArmHandler for a duration that began at start, a
 // reading of the scheduler's clock the caller has just taken: t fires d
-// after start. A caller that has that reading saves ArmHandler's own (a
-// health check's time-out, armed as it starts, costs one reading of the
-// clock fewer; issue 10), unless t becomes the earliest of the heap, when
-// the timer is set from a reading of its own.
+// after start. It reads the clock itself only when t becomes the heap's
+// earliest (to set the timer); otherwise the caller's reading saves
+// ArmHandler's (a health check's time-out, armed as the check starts;
+// issue 10).
 func (s *Scheduler) ArmHandlerFrom(t *Timer, start time.Time, d time.Duration, h TimerHandler) uint64 {
 	s.tmu.Lock()
 	defer s.tmu.Unlock()

@@ -19,8 +19,9 @@
 // puts a target's one-shot deadlines (the wrapper's check time-outs and
 // operation deadlines) on the same heap; a firing runs on a worker, as a
 // tick does. A check's time-out is armed with [Scheduler.ArmHandlerFrom],
-// from the clock reading the check's start was stamped with. [Scheduler.Later] hands the workers what may wait until the
-// ticks and firings now due have started: the wrapper decides a timed-out
-// operation in the firing and cancels and reports it through Later, so that
-// when thousands share a deadline none waits for the others' effects.
+// from the clock reading the check's start was stamped with.
+// [Scheduler.Later] hands the workers what may wait until the ticks and
+// firings now due have started: the wrapper decides a timed-out operation
+// in the firing and cancels and reports it through Later, so that when
+// thousands share a deadline none waits for the others' effects.
 package healthcheck
