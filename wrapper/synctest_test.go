@@ -181,3 +181,47 @@ func TestSyncAbandonedCheckStack(t *testing.T) {
 		require.NoError(t, b.w.Close(t.Context()))
 	})
 }
+
+// R35: the host is told of an abandoned call with its entry point and the
+// instant the wrapper stopped waiting (the deadline), however late the
+// notice is delivered, and of its return when it comes.
+func TestSyncObserverToldOfAbandonAndReturn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type abandon struct {
+			op resource.Op
+			at time.Time
+		}
+		abandons := make(chan abandon, 4)
+		returns := make(chan resource.Op, 4)
+		f := rt.NewFake(clock.New(), rt.Caps{})
+		gate := rt.NewGate()
+		f.Script(resource.OpOnline, rt.Hang(gate, nil))
+		w, err := wrapper.New(f.Resource(), wrapper.Options{Name: "s", Clock: clock.New(),
+			Policy:    wrapper.Policy{PendingTimeout: 5 * time.Second},
+			Sink: func(ev resource.Event) {
+				if ev.To == resource.Failed {
+					time.Sleep(time.Second) // a slow sink: the notice after it comes a second after the deadline
+				}
+			},
+			OnAbandon: func(op resource.Op, at time.Time) { abandons <- abandon{op, at} },
+			OnReturn:  func(op resource.Op) { returns <- op },
+		})
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = w.Online()
+		require.NoError(t, err)
+		time.Sleep(time.Minute) // fake time: the deadline passes at 5 s
+		synctest.Wait()
+		require.Len(t, abandons, 1)
+		got := <-abandons
+		assert.Equal(t, resource.OpOnline, got.op)
+		assert.True(t, got.at.Equal(start.Add(5*time.Second)), "abandoned at %v, want the deadline %v", got.at.Sub(start), 5*time.Second)
+		assert.Empty(t, returns, "the call has not returned")
+		gate.Open()
+		synctest.Wait()
+		require.Len(t, returns, 1)
+		assert.Equal(t, resource.OpOnline, <-returns)
+		assert.Empty(t, abandons)
+		require.NoError(t, w.Close(t.Context()))
+	})
+}

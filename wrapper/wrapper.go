@@ -428,17 +428,50 @@ func (c *policyCache) Get(p resolved) *resolved {
 }
 
 // step is one thing exec defers until the lock is released: a function to
-// call, or a call whose goroutine to start.
+// call, a call whose goroutine to start, or a note: a call's cancellation
+// (deadline), or a notice for the observer. A note is data where a closure
+// would cost an allocation on a time-out's path (issue 10).
 type step struct {
-	fn  func()
-	run *running
-	cc  *callCtx // a cancellation exec left to the steps (deadline); run before the events are delivered
+	fn   func()
+	run  *running // the call to start, or, noteCancel, to cancel
+	at   stamp    // noteAbandoned: when the call was abandoned
+	op   resource.Op
+	note note
 }
+
+// note says what a step that is not a function or a start does.
+type note uint8
+
+const (
+	noNote        note = iota
+	noteCancel         // cancel run's call, before the events are delivered
+	noteAbandoned      // Observer.Abandoned(op, at)
+	noteReturned       // Observer.Returned(op)
+)
 
 // steps is what exec defers, in order.
 type steps []step
 
-func (l *steps) add(f func()) { *l = append(*l, step{fn: f}) }
+// stepsLen is the room steps start with: most core steps defer one (a
+// call's start); a time-out's decision defers two, and grows them once.
+const stepsLen = 1
+
+// push appends s. Not inlined, nor is add: their callers include finish,
+// at the bottom of a call's goroutine, whose small stack a larger frame
+// there made grow on every call (issue 10).
+//
+//go:noinline
+func (l *steps) push(s step) {
+	if *l == nil {
+		*l = make(steps, 0, stepsLen)
+	}
+	*l = append(*l, s)
+}
+
+// add appends a function to call.
+//
+//go:noinline
+func (l *steps) add(f func()) { l.push(step{fn: f}) }
 
 // exec carries out the actions of one core step. The caller holds w.mu;
 // exec returns what must happen after the lock is released, which the caller
@@ -452,7 +485,7 @@ func (w *Wrapper) exec(a acts) (later steps) {
 		x := &a[i]
 		switch x.kind {
 		case actStart:
-			later = append(later, step{run: w.start(*x.call)})
+			later.push(step{run: w.start(*x.call)})
 		case actCancel:
 			w.execCancel(x, &later)
 		case actEnqueue:
@@ -493,7 +526,7 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 		return
 	}
 	if w.slowLater {
-		*later = append(*later, step{cc: r.cc})
+		later.push(step{run: r, note: noteCancel})
 	} else {
 		r.cc.cancel()
 	}
@@ -501,9 +534,7 @@ func (w *Wrapper) execCancel(x *action, later *steps) {
 		w.log(slog.LevelWarn, "call abandoned", "op", x.call.op, "state", w.core.state)
 	}
 	if w.obs != nil {
-		e := w.core.env
-		op, at := x.call.op, e.timeOf(x.call.abandonedAt, e.clock.Now())
-		later.add(func() { w.obs.Abandoned(op, at) })
+		later.push(step{op: x.call.op, at: x.call.abandonedAt, note: noteAbandoned}) // its time is read when it is delivered, off the decision's path
 	}
 }
 
@@ -569,19 +600,36 @@ func (w *Wrapper) stopTimer() {
 // returns, unless another goroutine is delivering at that moment (then
 // they follow at once, in order).
 func (w *Wrapper) after(later steps) {
-	for _, s := range later {
-		if s.cc != nil {
-			s.cc.cancel()
+	for i := range later {
+		if s := &later[i]; s.note == noteCancel {
+			s.run.cc.cancel() // an abandoned call's record, which is not used again
 		}
 	}
 	w.deliver()
-	for _, s := range later {
-		switch {
+	for i := range later {
+		switch s := &later[i]; {
+		case s.note != noNote:
+			w.notify(s)
 		case s.run != nil:
 			go w.run(s.run)
 		case s.fn != nil:
 			s.fn()
 		}
+	}
+}
+
+// notify tells the observer what s notes. Not inlined: after runs at the
+// bottom of a call's goroutine, whose small stack a larger frame there
+// made grow on every call (issue 10).
+//
+//go:noinline
+func (w *Wrapper) notify(s *step) {
+	switch s.note {
+	case noteAbandoned:
+		e := w.core.env
+		w.obs.Abandoned(s.op, e.timeOf(s.at, e.clock.Now()))
+	case noteReturned:
+		w.obs.Returned(s.op)
 	}
 }
 
@@ -747,7 +795,7 @@ func (w *Wrapper) finish(r *running, err error) {
 	later := w.exec(a)
 	if !counts && w.obs != nil {
 		op := r.call.op
-		later.add(func() { w.obs.Returned(op) }) // an abandoned call returned (R35)
+		later.push(step{op: op, note: noteReturned}) // an abandoned call returned (R35)
 	}
 	var done healthcheck.Done
 	var waited bool
