@@ -197,7 +197,7 @@ func TestSyncObserverToldOfAbandonAndReturn(t *testing.T) {
 		gate := rt.NewGate()
 		f.Script(resource.OpOnline, rt.Hang(gate, nil))
 		w, err := wrapper.New(f.Resource(), wrapper.Options{Name: "s", Clock: clock.New(),
-			Policy:    wrapper.Policy{PendingTimeout: 5 * time.Second},
+			Policy: wrapper.Policy{PendingTimeout: 5 * time.Second},
 			Sink: func(ev resource.Event) {
 				if ev.To == resource.Failed {
 					time.Sleep(time.Second) // a slow sink: the notice after it comes a second after the deadline
