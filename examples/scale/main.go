@@ -13,6 +13,11 @@
 //   - heap: a bare central timer heap with one timer and a worker pool (the
 //     floor).
 //
+// Before the parts it measures how long an idle processor takes to run a
+// goroutine made runnable for it (idle processor wake-up): on a VM whose
+// idle vCPUs halt, that latency decides how soon a burst gets its second
+// processor, and it moves the burst figures of every system.
+//
 // Usage:
 //
 //	go run ./examples/scale -n 100000 -d 20s
@@ -90,6 +95,7 @@ type config struct {
 	d, interval, spread, lead  time.Duration
 	parts, systems             []string
 	memprofile, cpuprofile     string
+	wakeSamples                int
 }
 
 func main() {
@@ -115,6 +121,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&syss, "systems", strings.Join(systems, ","), "which systems run, comma-separated: ours is always first")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile of the engine's hosted resources (taken where bytes/resource is) to this file")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.IntVar(&c.wakeSamples, "wake-samples", 64, "samples of the idle processor's wake-up latency, printed before the parts (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,6 +156,9 @@ func run(args []string, out io.Writer) error {
 
 	r := &report{cfg: c, vals: map[string]map[string]float64{}}
 	fmt.Fprintf(out, "resdll scale: %s %s/%s, GOMAXPROCS %d, %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), cpuModel())
+	if c.wakeSamples > 0 {
+		printMachine(out, c.wakeSamples)
+	}
 	for _, p := range c.parts {
 		switch p {
 		case "checks":

@@ -14,14 +14,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // prints the table, with nothing left running.
 func TestRunTiny(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-n", "200", "-d", "100ms", "-interval", "50ms", "-sparse", "20", "-spread", "20ms", "-lead", "30ms"}, &out); err != nil {
+	if err := run([]string{"-n", "200", "-d", "100ms", "-interval", "50ms", "-sparse", "20", "-spread", "20ms", "-lead", "30ms", "-wake-samples", "4"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
 		"bytes/resource", "goroutines/resource", "CPU µs/check", "checks ran/expected",
 		"check lateness p99 µs", "sparse failure→restart p99 µs", "storm failure→restart p99 µs",
 		"storm restarts lost", "time-out lateness (spread) p99 µs", "time-out lateness (one deadline) p99 µs",
-		"ours/seed", "ours/afterfunc", "ours/heap",
+		"ours/seed", "ours/afterfunc", "ours/heap", "idle processor wake-up:",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table has no %q:\n%s", want, out.String())
