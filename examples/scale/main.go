@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -95,6 +96,7 @@ type config struct {
 	d, interval, spread, lead  time.Duration
 	parts, systems             []string
 	memprofile, cpuprofile     string
+	tracefile                  string
 	wakeSamples                int
 }
 
@@ -121,6 +123,7 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&syss, "systems", strings.Join(systems, ","), "which systems run, comma-separated: ours is always first")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile of the engine's hosted resources (taken where bytes/resource is) to this file")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.StringVar(&c.tracefile, "trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	fs.IntVar(&c.wakeSamples, "wake-samples", 64, "samples of the idle processor's wake-up latency, printed before the parts (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,6 +138,17 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if c.tracefile != "" {
+		f, err := os.Create(c.tracefile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	if c.n <= 0 || c.d <= 0 || c.interval <= 0 || c.spread < 0 {
 		return fmt.Errorf("-n, -d and -interval must be positive, -spread not negative")

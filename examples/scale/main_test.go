@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,6 +28,21 @@ func TestRunTiny(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table has no %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// -trace writes an execution trace of the run.
+func TestRunTrace(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scale.trace")
+	if err := run([]string{"-n", "50", "-d", "50ms", "-interval", "25ms", "-parts", "checks", "-systems", "ours", "-wake-samples", "0", "-trace", file}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() == 0 {
+		t.Errorf("%s is empty", file)
 	}
 }
 
