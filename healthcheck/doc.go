@@ -23,5 +23,6 @@
 // [Scheduler.Later] hands the workers what may wait until the ticks and
 // firings now due have started: the wrapper decides a timed-out operation
 // in the firing and cancels and reports it through Later, so that when
-// thousands share a deadline none waits for the others' effects.
+// thousands share a deadline the decisions come first and the effects
+// after (at most one effect after every 64 decisions).
 package healthcheck

@@ -794,8 +794,7 @@ func (w *Wrapper) finish(r *running, err error) {
 	recycle := clean && quiet && r.call.lane == laneCheck && !r.fresh
 	later := w.exec(a)
 	if !counts && w.obs != nil {
-		op := r.call.op
-		later.push(step{op: op, note: noteReturned}) // an abandoned call returned (R35)
+		later.push(step{op: r.call.op, note: noteReturned}) // an abandoned call returned (R35)
 	}
 	var done healthcheck.Done
 	var waited bool

@@ -128,28 +128,6 @@ func run(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if c.cpuprofile != "" {
-		f, err := os.Create(c.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if c.tracefile != "" {
-		f, err := os.Create(c.tracefile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
-	}
 	if c.n <= 0 || c.d <= 0 || c.interval <= 0 || c.spread < 0 {
 		return fmt.Errorf("-n, -d and -interval must be positive, -spread not negative")
 	}
@@ -167,6 +145,17 @@ func run(args []string, out io.Writer) error {
 			return fmt.Errorf("-systems: unknown %q (known: %s)", s, strings.Join(systems, ", "))
 		}
 	}
+
+	stopCPU, err := record(c.cpuprofile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopCPU()
+	stopTrace, err := record(c.tracefile, trace.Start, trace.Stop)
+	if err != nil {
+		return err
+	}
+	defer stopTrace()
 
 	r := &report{cfg: c, vals: map[string]map[string]float64{}}
 	fmt.Fprintf(out, "resdll scale: %s %s/%s, GOMAXPROCS %d, %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), cpuModel())
@@ -464,4 +453,22 @@ func cpuModel() string {
 		}
 	}
 	return "cpu unknown"
+}
+
+// record starts a recorder of the whole run (a CPU profile, an execution
+// trace) writing to path, when path is set, and returns what stops it and
+// closes the file.
+func record(path string, start func(io.Writer) error, stop func()) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { stop(); f.Close() }, nil
 }

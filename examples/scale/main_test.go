@@ -31,18 +31,22 @@ func TestRunTiny(t *testing.T) {
 	}
 }
 
-// -trace writes an execution trace of the run.
-func TestRunTrace(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "scale.trace")
-	if err := run([]string{"-n", "50", "-d", "50ms", "-interval", "25ms", "-parts", "checks", "-systems", "ours", "-wake-samples", "0", "-trace", file}, &bytes.Buffer{}); err != nil {
+// -cpuprofile and -trace write a CPU profile and an execution trace of the
+// run.
+func TestRunRecords(t *testing.T) {
+	dir := t.TempDir()
+	cpu, tr := filepath.Join(dir, "scale.cpu"), filepath.Join(dir, "scale.trace")
+	if err := run([]string{"-n", "50", "-d", "50ms", "-interval", "25ms", "-parts", "checks", "-systems", "ours", "-wake-samples", "0", "-cpuprofile", cpu, "-trace", tr}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Size() == 0 {
-		t.Errorf("%s is empty", file)
+	for _, file := range []string{cpu, tr} {
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() == 0 {
+			t.Errorf("%s is empty", file)
+		}
 	}
 }
 
